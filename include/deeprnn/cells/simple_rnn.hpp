@@ -1,0 +1,92 @@
+// Elman recurrent cell (PyTorch nn.RNN, Keras SimpleRNN).
+#pragma once
+
+#include <deeprnn/cells/cell_concept.hpp>
+#include <deeprnn/core.hpp>
+#include <deeprnn/detail/activations.hpp>
+
+namespace deeprnn {
+
+enum class Activation { tanh, relu };
+
+// h' = act(W_ih x + b_ih + W_hh h + b_hh), act = tanh or relu.
+//
+// Backward: da = dh' * act'(a), with act' = 1 - h'^2 for tanh and [h' > 0] for relu;
+// dh = W_hh^T da, dW_ih = da x^T, dW_hh = da h^T, db_ih = db_hh = da.
+template <class Scalar_, Activation Act = Activation::tanh>
+class SimpleRNN {
+ public:
+  using Scalar = Scalar_;
+  static constexpr int gate_count = 1;
+  static constexpr int state_count = 1;
+  static constexpr Activation activation = Act;
+
+  struct Workspace {
+    Index steps = 0;
+    Index batch = 0;
+    Matrix<Scalar> gates;    // H x T*B: the input projection, then each step's output
+    Matrix<Scalar> d_gates;  // H x T*B: dL/da
+  };
+
+  RecurrentParameters<Scalar> parameters;
+  RecurrentParameters<Scalar> gradients;
+
+  SimpleRNN(Index input_size, Index hidden_size)
+      : parameters(detail::checked_gate_rows(gate_count, input_size, hidden_size, "SimpleRNN"),
+                   input_size, hidden_size),
+        gradients(hidden_size, input_size, hidden_size) {}
+
+  Index input_size() const { return parameters.weight_ih.cols(); }
+  Index hidden_size() const { return parameters.weight_hh.cols(); }
+
+  void reserve(Workspace& ws, Index steps, Index batch) const {
+    ws.steps = steps;
+    ws.batch = batch;
+    ws.gates.resize(hidden_size(), steps * batch);
+    ws.d_gates.resize(hidden_size(), steps * batch);
+  }
+
+  void project_input(Workspace& ws, const ConstMatrixRef<Scalar>& x) const {
+    ws.gates.noalias() = parameters.weight_ih * x;
+    ws.gates.colwise() += parameters.bias_ih + parameters.bias_hh;
+  }
+
+  void forward_step(Workspace& ws, Index t, StateSequence<Scalar>& states) const {
+    const Index B = ws.batch;
+    auto a = ws.gates.middleCols(t * B, B);
+    a.noalias() += parameters.weight_hh * states[0].middleCols(t * B, B);
+    if constexpr (Act == Activation::tanh) {
+      detail::tanh_in_place(a);
+    } else {
+      detail::relu_in_place(a);
+    }
+    states[0].middleCols((t + 1) * B, B) = a;
+  }
+
+  void backward_step(Workspace& ws, Index t, const StateSequence<Scalar>& states,
+                     const StateGradient<Scalar>& d_next, StateGradient<Scalar>& d_prev) const {
+    const Index B = ws.batch;
+    const auto h = states[0].middleCols((t + 1) * B, B).array();
+    auto da = ws.d_gates.middleCols(t * B, B);
+    if constexpr (Act == Activation::tanh) {
+      da.array() = d_next[0].array() * (Scalar(1) - h.square());
+    } else {
+      da.array() = (h > Scalar(0)).select(d_next[0].array(), Scalar(0));
+    }
+    d_prev[0].noalias() = parameters.weight_hh.transpose() * da;
+  }
+
+  void accumulate_gradients(Workspace& ws, const ConstMatrixRef<Scalar>& x,
+                            const StateSequence<Scalar>& states,
+                            RecurrentParameters<Scalar>& grads, Matrix<Scalar>* dx) const {
+    const Index columns = ws.steps * ws.batch;
+    const Vector<Scalar> d_bias = ws.d_gates.rowwise().sum();
+    grads.weight_ih.noalias() += ws.d_gates * x.transpose();
+    grads.weight_hh.noalias() += ws.d_gates * states[0].leftCols(columns).transpose();
+    grads.bias_ih += d_bias;
+    grads.bias_hh += d_bias;
+    if (dx != nullptr) dx->noalias() = parameters.weight_ih.transpose() * ws.d_gates;
+  }
+};
+
+}  // namespace deeprnn
