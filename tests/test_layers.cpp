@@ -8,47 +8,17 @@
 #include <deeprnn/layers/embedding.hpp>
 #include <deeprnn/random.hpp>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "support/gradient_check.hpp"
+
 using namespace deeprnn;
+using deeprnn::testing::check_gradient;
 
 namespace {
 
 constexpr double nan_value = std::numeric_limits<double>::quiet_NaN();
-
-// Compares `analytic` with the central difference (L(p + h) - L(p - h)) / 2h, h = 1e-6, for
-// every entry p of `value`. The truncation error is O(h^2) and the rounding error about
-// 1e-16 |L| / h, both far below the 1e-7 * max(1, |numeric|) bound.
-template <class Value, class Loss>
-void check_against_finite_differences(const std::string& name, Value& value,
-                                      const Matrix<double>& analytic, Loss&& loss) {
-  REQUIRE(analytic.rows() == value.rows());
-  REQUIRE(analytic.cols() == value.cols());
-  const double step = 1e-6;
-  int mismatches = 0;
-  std::ostringstream report;
-  for (Index j = 0; j < value.cols(); ++j) {
-    for (Index i = 0; i < value.rows(); ++i) {
-      const double saved = value(i, j);
-      value(i, j) = saved + step;
-      const double plus = loss();
-      value(i, j) = saved - step;
-      const double minus = loss();
-      value(i, j) = saved;
-      const double numeric = (plus - minus) / (2 * step);
-      if (!(std::abs(analytic(i, j) - numeric) <= 1e-7 * std::max(1.0, std::abs(numeric)))) {
-        if (++mismatches <= 5) {
-          report << name << "(" << i << ", " << j << "): analytic " << analytic(i, j)
-                 << ", finite difference " << numeric << "\n";
-        }
-      }
-    }
-  }
-  INFO(report.str());
-  CHECK(mismatches == 0);
-}
 
 // Fills every gradient buffer with NaN, so that an entry that zero_gradients() or backward()
 // leaves unwritten shows up in the comparison.
@@ -113,9 +83,9 @@ TEST_CASE("Dense gradients match finite differences", "[layers][dense]") {
     const Matrix<double> d_weight = dense.gradients.weight;
     const Matrix<double> d_bias = dense.gradients.bias;
 
-    check_against_finite_differences("weight", dense.parameters.weight, d_weight, loss);
-    check_against_finite_differences("bias", dense.parameters.bias, d_bias, loss);
-    check_against_finite_differences("x", x, dx, loss);
+    check_gradient("weight", dense.parameters.weight, d_weight, loss);
+    check_gradient("bias", dense.parameters.bias, d_bias, loss);
+    check_gradient("x", x, dx, loss);
 
     // A second backward adds the same amount again.
     dense.forward(x);
@@ -224,7 +194,7 @@ TEST_CASE("Embedding gradient is a scatter-add", "[layers][embedding]") {
   embedding.forward(ids);
   embedding.backward(loss_weights);
   const Matrix<double> d_weight = embedding.gradients.weight;
-  check_against_finite_differences("weight", embedding.parameters.weight, d_weight, loss);
+  check_gradient("weight", embedding.parameters.weight, d_weight, loss);
 
   CHECK(d_weight.row(1).transpose() == loss_weights.col(0) + loss_weights.col(3));
   CHECK(d_weight.row(2).isZero(0.0));
@@ -323,7 +293,7 @@ TEST_CASE("Dropout gradient with a fixed mask", "[layers][dropout]") {
   loss();
   const Matrix<double> dx = dropout.backward(loss_weights);
   CHECK(dx == loss_weights.cwiseProduct(dropout.mask()));
-  check_against_finite_differences("x", x, dx, loss);
+  check_gradient("x", x, dx, loss);
 }
 
 TEST_CASE("Dropout is the identity when not training", "[layers][dropout]") {
@@ -404,7 +374,7 @@ TEST_CASE("SpatialDropout1D gradient with a fixed mask", "[layers][dropout]") {
   };
   loss();
   const Matrix<double> dx = dropout.backward(loss_weights);
-  check_against_finite_differences("x", x, dx, loss);
+  check_gradient("x", x, dx, loss);
 }
 
 TEST_CASE("SpatialDropout1D identity cases", "[layers][dropout]") {
