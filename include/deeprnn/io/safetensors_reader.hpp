@@ -157,7 +157,8 @@ class SafetensorsFile {
     if (header_.tensors.empty()) {
       existing_names = "the file has no tensors";
     } else if (header_.tensors.size() <= max_listed) {
-      existing_names = "the file has " + listing;
+      existing_names =
+          "the file has " + std::to_string(header_.tensors.size()) + " tensors: " + listing;
     } else {
       existing_names = "the file has " + std::to_string(header_.tensors.size()) +
                        " tensors, the first " + std::to_string(max_listed) + " being " + listing;
