@@ -251,11 +251,16 @@ inline void check_tiling(const std::map<std::string, TensorInfo>& tensors, std::
     previous = &extent;
   }
   if (covered != data_size) {
-    const std::string last =
-        previous ? "the last tensor " + json_quoted(*previous->name) : "no tensor";
-    throw format_error(source, "the data buffer has " + std::to_string(data_size - covered) +
-                                   " trailing bytes " + range(covered, data_size) + " after " +
-                                   last + "; the file has garbage at its end");
+    const std::string trailing =
+        std::to_string(data_size - covered) + " trailing bytes " + range(covered, data_size);
+    if (previous == nullptr) {
+      throw format_error(source, "the data buffer has " + trailing +
+                                     " but the header lists no tensors; the file has garbage "
+                                     "at its end");
+    }
+    throw format_error(source, "the data buffer has " + trailing + " after the last tensor " +
+                                   json_quoted(*previous->name) +
+                                   "; the file has garbage at its end");
   }
 }
 
@@ -269,7 +274,8 @@ inline SafetensorsHeader parse_header(std::span<const std::byte> file, const std
   const auto header_size = load_little_endian<std::uint64_t>(file.data());
   const std::uint64_t available = file.size() - header_length_bytes;
   if (header_size == 0) {
-    throw format_error(source, "the header length is 0; a safetensors header holds at least {}");
+    throw format_error(source,
+                       "the header length is 0, but a valid header has at least the 2 bytes {}");
   }
   if (header_size > max_header_bytes) {
     throw format_error(source, "the header length is " + std::to_string(header_size) +
