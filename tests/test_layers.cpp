@@ -163,21 +163,33 @@ TEST_CASE("Embedding forward looks up rows", "[layers][embedding]") {
   }
 }
 
-TEST_CASE("Embedding takes Eigen integer vectors", "[layers][embedding]") {
+TEST_CASE("Embedding takes Eigen integer ids", "[layers][embedding]") {
   Embedding<double> embedding(5, 2);
   embedding.parameters.weight = random_matrix(5, 2, 11);
-  const std::vector<std::int64_t> ids{4, 1, 1, 0};
+  const std::vector<std::int64_t> ids{4, 1, 3, 0};
   const Matrix<double> expected = embedding.forward(ids);
 
   Eigen::VectorXi column_ids(4);
-  column_ids << 4, 1, 1, 0;
+  column_ids << 4, 1, 3, 0;
   CHECK(embedding.forward(column_ids) == expected);
   Eigen::Matrix<std::int64_t, 1, Eigen::Dynamic> row_ids(4);
-  row_ids << 4, 1, 1, 0;
+  row_ids << 4, 1, 3, 0;
   CHECK(embedding.forward(row_ids) == expected);
-  Eigen::MatrixXi table(2, 2);
-  table << 4, 1, 1, 0;
-  CHECK_THROWS_WITH(embedding.forward(table), Catch::Contains("2 x 2 matrix"));
+
+  // A B x T matrix, B = 2 samples and T = 2 steps: column t is step t, so position t*B + b
+  // is entry (b, t), in either storage order.
+  Eigen::MatrixXi batch_by_steps(2, 2);
+  batch_by_steps << 4, 3,  //
+      1, 0;
+  CHECK(embedding.forward(batch_by_steps) == expected);
+  Eigen::Matrix<short, 2, 2, Eigen::RowMajor> row_major;
+  row_major << 4, 3,  //
+      1, 0;
+  CHECK(embedding.forward(row_major) == expected);
+
+  Eigen::VectorXi out_of_range(2);
+  out_of_range << 0, 5;
+  CHECK_THROWS_WITH(embedding.forward(out_of_range), Catch::Contains("id 5 at position 1"));
 }
 
 TEST_CASE("Embedding gradient is a scatter-add", "[layers][embedding]") {

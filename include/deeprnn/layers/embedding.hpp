@@ -77,18 +77,19 @@ class Embedding {
     return output_;
   }
 
-  // The same for ids in an Eigen vector of any integer type (a row or a column of N ids).
+  // The same for ids in an Eigen matrix of any integer type, read in column-major order
+  // whatever its storage order: entry (b, t) of a B x T matrix (column t = step t) is position
+  // t*B + b. A vector of T*B ids, row or column, works too.
   template <class Derived>
   requires std::integral<typename Derived::Scalar>
   const Matrix<Scalar>& forward(const Eigen::DenseBase<Derived>& ids) {
-    if (ids.rows() != 1 && ids.cols() != 1 && ids.size() != 0) {
-      detail::throw_invalid("Embedding::forward: the ids form a " +
-                            detail::shape_string(ids.rows(), ids.cols()) +
-                            " matrix, expected a vector of T*B ids in the order t*B + b");
-    }
+    const Index rows = ids.rows();
     std::vector<std::int64_t> converted(static_cast<std::size_t>(ids.size()));
-    for (Index n = 0; n < ids.size(); ++n) {
-      converted[static_cast<std::size_t>(n)] = static_cast<std::int64_t>(ids.derived()(n));
+    for (Index column = 0; column < ids.cols(); ++column) {
+      for (Index row = 0; row < rows; ++row) {
+        converted[static_cast<std::size_t>(column * rows + row)] =
+            static_cast<std::int64_t>(ids(row, column));
+      }
     }
     return forward(std::span<const std::int64_t>(converted));
   }
