@@ -424,8 +424,28 @@ class StackedRNN {
         }
       }
     }
+    check_finite_at_valid_steps(x, batch_size, lengths);
     if (!initial_states.empty()) check_initial_states(initial_states, batch_size);
     return steps;
+  }
+
+  static void check_finite_at_valid_steps(const ConstMatrixRef<Scalar>& x, Index batch_size,
+                                          std::span<const Index> lengths) {
+    if (x.allFinite()) return;
+    for (Index column = 0; column < x.cols(); ++column) {
+      const Index step = column / batch_size;
+      const Index sample = column % batch_size;
+      if (!lengths.empty() && step >= lengths[sample]) continue;
+      for (Index feature = 0; feature < x.rows(); ++feature) {
+        const Scalar value = x(feature, column);
+        if (std::isfinite(value)) continue;
+        detail::throw_invalid("forward: x contains the non-finite value " + std::to_string(value) +
+                              " at feature " + std::to_string(feature) + ", step " +
+                              std::to_string(step) + ", sample " + std::to_string(sample) +
+                              " (column " + std::to_string(column) +
+                              "); clean the data, or give lengths that mark the step as padding");
+      }
+    }
   }
 
   void check_initial_states(std::span<const LayerState<Scalar>> initial_states,
@@ -496,8 +516,7 @@ class StackedRNN {
 
   std::span<const Index> padded_lengths() const { return lengths_; }
 
-  // Copies x, zeroing padded steps so that nothing downstream can read their values, and
-  // rejects non-finite values at valid steps.
+  // Copies x, zeroing padded steps so that nothing downstream can read their values.
   ConstMatrixRef<Scalar> masked_input(const ConstMatrixRef<Scalar>& x, Index steps,
                                       Index batch_size) {
     input_ = x;
@@ -506,7 +525,6 @@ class StackedRNN {
         if (t >= lengths_[b]) input_.col(t * batch_size + b).setZero();
       }
     }
-    detail::check_finite(input_, "forward: x");
     return input_;
   }
 

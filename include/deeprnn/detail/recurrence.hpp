@@ -8,6 +8,7 @@
 
 #include <span>
 #include <utility>
+#include <vector>
 
 namespace deeprnn::detail {
 
@@ -51,7 +52,7 @@ class RecurrenceResult {
   StateGradient<Scalar> d_prev_;
   Matrix<Scalar> padded_gradient_;
   Matrix<Scalar> masked_output_;
-  std::span<const Index> lengths_;
+  std::vector<Index> lengths_;  // empty when no sample is padded
   Index steps_ = 0;
   Index batch_ = 0;
 };
@@ -69,7 +70,7 @@ class Recurrence : public RecurrenceResult<typename Cell::Scalar> {
     const Index H = cell.hidden_size();
     steps_ = steps;
     batch_ = batch;
-    lengths_ = lengths;
+    lengths_.assign(lengths.begin(), lengths.end());
     cell.reserve(workspace_, steps, batch);
     for (int s = 0; s < Cell::state_count; ++s) {
       states_[s].resize(H, (steps + 1) * batch);
@@ -162,7 +163,7 @@ class Recurrence : public RecurrenceResult<typename Cell::Scalar> {
                     std::array<const Matrix<Scalar>*, 2> initial) {
     steps_ = 1;
     batch_ = batch;
-    lengths_ = {};
+    lengths_.clear();
     for (int s = 0; s < Cell::state_count; ++s) {
       states_[s].resize(cell.hidden_size(), 2 * batch);
       if (initial[s] != nullptr) {
