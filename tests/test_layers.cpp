@@ -236,6 +236,20 @@ TEST_CASE("Embedding parameter names", "[layers][embedding]") {
   CHECK(names == std::vector<std::string>{"weight"});
 }
 
+TEMPLATE_TEST_CASE("Embedding runs in float and double", "[layers][embedding]", float, double) {
+  Embedding<TestType> embedding(4, 3, 1);
+  embedding.parameters.weight = random_matrix(4, 3, 14).cast<TestType>();
+  const std::vector<std::int64_t> ids{3, 1, 3};
+  const Matrix<TestType> y = embedding.forward(ids);
+  CHECK(y.col(0) == embedding.parameters.weight.row(3).transpose());
+  CHECK(y.col(1).isZero(0));
+
+  embedding.zero_gradients();
+  embedding.backward(Matrix<TestType>::Ones(3, 3));
+  CHECK(embedding.gradients.weight.row(3) == Matrix<TestType>::Constant(1, 3, TestType(2)));
+  CHECK(embedding.gradients.weight.row(1).isZero(0));
+}
+
 TEST_CASE("Embedding rejects invalid input", "[layers][embedding][errors]") {
   CHECK_THROWS_WITH(Embedding<double>(0, 2), Catch::Contains("vocabulary_size is 0"));
   CHECK_THROWS_WITH(Embedding<double>(3, 0), Catch::Contains("embedding_size is 0"));
