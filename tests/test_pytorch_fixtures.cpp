@@ -2,7 +2,6 @@
 // states, loss and every gradient, at the tolerances the fixtures' README states.
 #include <catch2/catch.hpp>
 #include <deeprnn/deeprnn.hpp>
-
 #include <sstream>
 
 #include "support/fixture.hpp"
@@ -107,27 +106,33 @@ void run_case(const std::string& case_name) {
     const std::string layer = "layers." + std::to_string(k);
     fixture.compare(layer + ".output", rnn.layer_output(k));
     fixture.compare(layer + ".h_n", rnn.final_hidden(k));
-    loss += rnn.layer_output(k).template cast<double>().cwiseProduct(
-                seeds.layer_output[k].template cast<double>()).sum() +
-            rnn.final_hidden(k).template cast<double>().cwiseProduct(
-                seeds.final_hidden[k].template cast<double>()).sum();
+    loss += rnn.layer_output(k)
+                .template cast<double>()
+                .cwiseProduct(seeds.layer_output[k].template cast<double>())
+                .sum() +
+            rnn.final_hidden(k)
+                .template cast<double>()
+                .cwiseProduct(seeds.final_hidden[k].template cast<double>())
+                .sum();
     if (rnn.has_cell_state(k)) {
       fixture.compare(layer + ".c_n", rnn.final_cell(k));
-      loss += rnn.final_cell(k).template cast<double>().cwiseProduct(
-                  seeds.final_cell[k].template cast<double>()).sum();
+      loss += rnn.final_cell(k)
+                  .template cast<double>()
+                  .cwiseProduct(seeds.final_cell[k].template cast<double>())
+                  .sum();
     }
   }
   fixture.compare("output", rnn.layer_output(Stack::layer_count - 1));
 
   if constexpr (!std::is_void_v<Summary>) {
-    const SummaryMode mode = fixture.meta("summary") == "depth_final" ? SummaryMode::final_state
-                                                                      : SummaryMode::per_step;
-    REQUIRE((fixture.meta("summary") == "depth_final" || fixture.meta("summary") == "depth_per_step"));
+    const SummaryMode mode =
+        fixture.meta("summary") == "depth_final" ? SummaryMode::final_state : SummaryMode::per_step;
+    REQUIRE(
+        (fixture.meta("summary") == "depth_final" || fixture.meta("summary") == "depth_per_step"));
     Summary summary(rnn, std::stoll(fixture.meta("summary_size")), mode);
     REQUIRE(summary.has_projection() == (fixture.meta("summary_projection") == "true"));
-    summary.for_each_parameter([&](const std::string& name, auto& value, auto&) {
-      value = fixture.matrix<Scalar>(name);
-    });
+    summary.for_each_parameter(
+        [&](const std::string& name, auto& value, auto&) { value = fixture.matrix<Scalar>(name); });
     const Matrix<Scalar> encoding = summary.forward(rnn);
     fixture.compare("summary.input", summary.depth_input());
     fixture.compare("summary.output", summary.depth_output());
@@ -175,8 +180,7 @@ TEST_CASE("fixture gru_stack3_lengths", "[fixture]") {
   run_case<StackedRNN<GRU<double>, GRU<double>, GRU<double>>>("gru_stack3_lengths");
 }
 TEST_CASE("fixture rnn_tanh_stack3", "[fixture]") {
-  run_case<StackedRNN<SimpleRNN<double>, SimpleRNN<double>, SimpleRNN<double>>>(
-      "rnn_tanh_stack3");
+  run_case<StackedRNN<SimpleRNN<double>, SimpleRNN<double>, SimpleRNN<double>>>("rnn_tanh_stack3");
 }
 TEST_CASE("fixture hetero_lstm_gru_rnn", "[fixture]") {
   run_case<StackedRNN<LSTM<double>, GRU<double>, SimpleRNN<double>>>("hetero_lstm_gru_rnn");

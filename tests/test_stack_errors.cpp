@@ -2,7 +2,6 @@
 // message naming the value found and the value expected.
 #include <catch2/catch.hpp>
 #include <deeprnn/deeprnn.hpp>
-
 #include <limits>
 
 using namespace deeprnn;
@@ -30,7 +29,8 @@ TEST_CASE("forward rejects malformed input", "[errors]") {
                     Contains("x has 2 rows, expected input_size = 3"));
   CHECK_THROWS_WITH(rnn.forward(x, 0), Contains("batch_size is 0, expected at least 1"));
   CHECK_THROWS_WITH(rnn.forward(Matrix<double>::Zero(3, 0), 2), Contains("x has no columns"));
-  CHECK_THROWS_WITH(rnn.forward(x, 4), Contains("6 columns, which is not a multiple of batch_size = 4"));
+  CHECK_THROWS_WITH(rnn.forward(x, 4),
+                    Contains("6 columns, which is not a multiple of batch_size = 4"));
   Matrix<double> bad = x;
   bad(1, 4) = std::numeric_limits<double>::quiet_NaN();
   CHECK_THROWS_WITH(rnn.forward(bad, 2), Contains("non-finite value") && Contains("column 4"));
@@ -89,7 +89,8 @@ TEST_CASE("backward rejects misuse", "[errors]") {
                     Contains("d_output has shape 2 x 6, expected 2 x 2"));
   OutputGradients<double> seeds(2);
   seeds.final_cell[1] = Matrix<double>::Zero(2, 2);
-  CHECK_THROWS_WITH(rnn.backward(seeds), Contains("final_cell[1] is set but layer 1 has no cell state"));
+  CHECK_THROWS_WITH(rnn.backward(seeds),
+                    Contains("final_cell[1] is set but layer 1 has no cell state"));
   CHECK_THROWS_WITH(rnn.backward(OutputGradients<double>(1)),
                     Contains("must have one entry per layer (2)"));
   CHECK_THROWS_WITH(rnn.final_cell(1), Contains("layer 1 has no cell state"));
@@ -103,7 +104,8 @@ TEST_CASE("step rejects a changed batch", "[errors][step]") {
                     Contains("x has 1 columns but the stream runs a batch of 2"));
   rnn.reset_state();
   CHECK_NOTHROW(rnn.step(Matrix<double>::Zero(3, 1)));
-  CHECK_THROWS_WITH(rnn.step(Matrix<double>::Zero(2, 1)), Contains("step: x has shape 2 x 1, expected 3 x 1"));
+  CHECK_THROWS_WITH(rnn.step(Matrix<double>::Zero(2, 1)),
+                    Contains("step: x has shape 2 x 1, expected 3 x 1"));
 }
 
 TEST_CASE("summary rejects misuse", "[errors][summary]") {

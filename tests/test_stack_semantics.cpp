@@ -1,9 +1,8 @@
 // Behaviour of StackedRNN beyond gradients: closed-form values, streaming, padding,
 // truncation, stateful use, float, and the errors it raises.
 #include <catch2/catch.hpp>
-#include <deeprnn/deeprnn.hpp>
-
 #include <cmath>
+#include <deeprnn/deeprnn.hpp>
 
 #include "support/stack_problem.hpp"
 
@@ -62,8 +61,8 @@ TEST_CASE("step matches the whole-sequence forward", "[step]") {
   const Matrix<double> whole = rnn.layer_output(2);
   for (Index t = 0; t < 6; ++t) {
     const Matrix<double> x_t = problem.x.middleCols(t * 2, 2);
-    const Matrix<double> h =
-        t == 0 ? Matrix<double>(rnn.step(x_t, problem.initial_states)) : Matrix<double>(rnn.step(x_t));
+    const Matrix<double> h = t == 0 ? Matrix<double>(rnn.step(x_t, problem.initial_states))
+                                    : Matrix<double>(rnn.step(x_t));
     INFO("step " << t);
     CHECK(h == whole.middleCols(t * 2, 2));
   }
@@ -127,12 +126,10 @@ TEST_CASE("truncated backpropagation equals windows with constant boundary state
   Stack windowed(2, {3, 4});
   std::size_t index = 0;
   std::vector<Matrix<double>> values;
-  truncated.for_each_parameter([&](const std::string&, auto& value, auto&) {
-    values.push_back(value);
-  });
-  windowed.for_each_parameter([&](const std::string&, auto& value, auto&) {
-    value = values[index++];
-  });
+  truncated.for_each_parameter(
+      [&](const std::string&, auto& value, auto&) { values.push_back(value); });
+  windowed.for_each_parameter(
+      [&](const std::string&, auto& value, auto&) { value = values[index++]; });
   windowed.zero_gradients();
   std::vector<LayerState<double>> states = problem.initial_states;
   Matrix<double> dx_windowed(2, steps * batch);
@@ -142,7 +139,8 @@ TEST_CASE("truncated backpropagation equals windows with constant boundary state
     windowed.forward(x, batch, {}, states);
     OutputGradients<double> seeds(2);
     for (std::size_t k = 0; k < 2; ++k) {
-      seeds.layer_output[k] = problem.seeds.layer_output[k].middleCols(start * batch, length * batch);
+      seeds.layer_output[k] =
+          problem.seeds.layer_output[k].middleCols(start * batch, length * batch);
       if (start + length == steps) {
         seeds.final_hidden[k] = problem.seeds.final_hidden[k];
         seeds.final_cell[k] = problem.seeds.final_cell[k];
@@ -155,9 +153,8 @@ TEST_CASE("truncated backpropagation equals windows with constant boundary state
   const Matrix<double> dx_truncated = problem.backward();
   CHECK(dx_truncated.isApprox(dx_windowed, 1e-12));
   std::vector<Matrix<double>> truncated_gradients;
-  truncated.for_each_parameter([&](const std::string&, auto&, auto& gradient) {
-    truncated_gradients.push_back(gradient);
-  });
+  truncated.for_each_parameter(
+      [&](const std::string&, auto&, auto& gradient) { truncated_gradients.push_back(gradient); });
   index = 0;
   windowed.for_each_parameter([&](const std::string& name, auto&, auto& gradient) {
     INFO(name);
@@ -190,16 +187,16 @@ TEST_CASE("float stack agrees with double", "[float]") {
 
   StackedRNN<LSTM<float>, GRU<float>, SimpleRNN<float>> rnn32(3, {4, 5, 3});
   std::vector<Matrix<double>> values;
-  rnn64.for_each_parameter([&](const std::string&, auto& value, auto&) { values.push_back(value); });
+  rnn64.for_each_parameter(
+      [&](const std::string&, auto& value, auto&) { values.push_back(value); });
   std::size_t index = 0;
-  rnn32.for_each_parameter([&](const std::string&, auto& value, auto&) {
-    value = values[index++].cast<float>();
-  });
+  rnn32.for_each_parameter(
+      [&](const std::string&, auto& value, auto&) { value = values[index++].cast<float>(); });
   std::vector<LayerState<float>> initial;
   OutputGradients<float> seeds(3);
   for (std::size_t k = 0; k < 3; ++k) {
-    initial.push_back({problem.initial_states[k].h.cast<float>(),
-                       problem.initial_states[k].c.cast<float>()});
+    initial.push_back(
+        {problem.initial_states[k].h.cast<float>(), problem.initial_states[k].c.cast<float>()});
     seeds.layer_output[k] = problem.seeds.layer_output[k].cast<float>();
     seeds.final_hidden[k] = problem.seeds.final_hidden[k].cast<float>();
     if (k == 0) seeds.final_cell[k] = problem.seeds.final_cell[k].cast<float>();

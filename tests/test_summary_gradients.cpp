@@ -64,16 +64,15 @@ void check_summary_gradients(Stack& rnn, SummaryMode mode, Index summary_size,
 
 TEST_CASE("summary over final states with projections", "[summary][gradient]") {
   StackedRNN<LSTM<double>, GRU<double>, SimpleRNN<double>> rnn(3, {4, 5, 2});
-  check_summary_gradients<decltype(rnn), GRU<double>>(rnn, SummaryMode::final_state, 3,
-                                                      {4, 2, 3}, 101);
-  check_summary_gradients<decltype(rnn), LSTM<double>>(rnn, SummaryMode::final_state, 3, {},
-                                                       102);
+  check_summary_gradients<decltype(rnn), GRU<double>>(rnn, SummaryMode::final_state, 3, {4, 2, 3},
+                                                      101);
+  check_summary_gradients<decltype(rnn), LSTM<double>>(rnn, SummaryMode::final_state, 3, {}, 102);
 }
 
 TEST_CASE("summary over final states without projection", "[summary][gradient]") {
   StackedRNN<GRU<double>, GRU<double>, GRU<double>> rnn(2, {4, 4, 4});
-  check_summary_gradients<decltype(rnn), LSTM<double>>(rnn, SummaryMode::final_state, 4,
-                                                       {1, 4, 3}, 103);
+  check_summary_gradients<decltype(rnn), LSTM<double>>(rnn, SummaryMode::final_state, 4, {1, 4, 3},
+                                                       103);
 }
 
 TEST_CASE("summary at every step", "[summary][gradient]") {
@@ -88,7 +87,8 @@ TEST_CASE("per-step encoding is zero at padded steps", "[summary][lengths]") {
   StackProblem problem(rnn, 4, 2, {4, 2}, false, 106);
   problem.loss();
   SummaryRNN<GRU<double>> summary(rnn, 3, SummaryMode::per_step);
-  summary.for_each_parameter([](const std::string&, auto& value, auto&) { value.setConstant(0.3); });
+  summary.for_each_parameter(
+      [](const std::string&, auto& value, auto&) { value.setConstant(0.3); });
   const Matrix<double> encoding = summary.forward(rnn);
   for (Index t = 0; t < 4; ++t) {
     INFO("step " << t);

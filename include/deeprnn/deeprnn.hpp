@@ -7,5 +7,17 @@
 #include <deeprnn/cells/lstm.hpp>
 #include <deeprnn/cells/simple_rnn.hpp>
 #include <deeprnn/core.hpp>
+#include <deeprnn/init.hpp>
+#include <deeprnn/io/safetensors.hpp>
+#include <deeprnn/io/weights.hpp>
+#include <deeprnn/layers/dense.hpp>
+#include <deeprnn/layers/dropout.hpp>
+#include <deeprnn/layers/embedding.hpp>
+#include <deeprnn/random.hpp>
 #include <deeprnn/stacked_rnn.hpp>
 #include <deeprnn/summary_rnn.hpp>
+#include <deeprnn/train/losses.hpp>
+#include <deeprnn/train/metrics.hpp>
+#include <deeprnn/train/optimizers.hpp>
+#include <deeprnn/train/parameters.hpp>
+#include <deeprnn/train/schedules.hpp>

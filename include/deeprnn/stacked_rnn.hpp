@@ -2,11 +2,11 @@
 // output sequence of the layer below.
 #pragma once
 
+#include <array>
 #include <deeprnn/cells/cell_concept.hpp>
 #include <deeprnn/core.hpp>
 #include <deeprnn/detail/recurrence.hpp>
-
-#include <array>
+#include <deeprnn/random.hpp>
 #include <span>
 #include <string>
 #include <tuple>
@@ -45,6 +45,10 @@ struct StackOptions {
   // Backpropagate through at most this many steps (0: the whole sequence). The states
   // entering steps k, 2k, ... are treated as constants.
   Index truncation = 0;
+  // Variational dropout rates of every layer, as Keras' dropout and recurrent_dropout: one
+  // mask per sequence, reused at every step. They act only after draw_dropout_masks().
+  double dropout = 0.0;
+  double recurrent_dropout = 0.0;
 };
 
 template <class... Cells>
@@ -100,9 +104,7 @@ class StackedRNN {
   bool has_cell_state(std::size_t k) const {
     check_layer_index(k);
     bool result = false;
-    visit_layer(k, [&]<class Cell>(const Cell&, const auto&) {
-      result = Cell::state_count == 2;
-    });
+    visit_layer(k, [&]<class Cell>(const Cell&, const auto&) { result = Cell::state_count == 2; });
     return result;
   }
 
@@ -287,6 +289,54 @@ class StackedRNN {
     return std::get<layer_count - 1>(streams_).final_state(0);
   }
 
+  // Draws new variational dropout masks for the next forward() calls on batches of
+  // `batch_size` samples: each layer's input and recurrent state are multiplied, at every
+  // step, by a mask whose entries are 0 with probability rate and 1 / (1 - rate) otherwise.
+  // Call it before each training batch; clear_dropout_masks() for inference.
+  void draw_dropout_masks(Random& random, Index batch_size) {
+    check_rate(options.dropout, "dropout");
+    check_rate(options.recurrent_dropout, "recurrent_dropout");
+    if (batch_size < 1) {
+      detail::throw_invalid("draw_dropout_masks: batch_size is " + std::to_string(batch_size) +
+                            ", expected at least 1");
+    }
+    std::vector<Matrix<Scalar>> input(layer_count);
+    std::vector<Matrix<Scalar>> recurrent(layer_count);
+    for (std::size_t k = 0; k < layer_count; ++k) {
+      const Index width = k == 0 ? input_size() : hidden_size(k - 1);
+      if (options.dropout > 0) input[k] = random_mask(width, batch_size, options.dropout, random);
+      if (options.recurrent_dropout > 0) {
+        recurrent[k] = random_mask(hidden_size(k), batch_size, options.recurrent_dropout, random);
+      }
+    }
+    set_dropout_masks(std::move(input), std::move(recurrent));
+  }
+
+  // Sets the dropout masks explicitly: input[k] is layer k's input_size x B mask and
+  // recurrent[k] its H_k x B mask; an empty vector or matrix means no mask.
+  void set_dropout_masks(std::vector<Matrix<Scalar>> input, std::vector<Matrix<Scalar>> recurrent) {
+    input.resize(layer_count);
+    recurrent.resize(layer_count);
+    mask_batch_ = 0;
+    for (std::size_t k = 0; k < layer_count; ++k) {
+      for (const Matrix<Scalar>* mask : {&input[k], &recurrent[k]}) {
+        if (mask->size() == 0) continue;
+        if (mask_batch_ == 0) mask_batch_ = mask->cols();
+        const Index rows =
+            mask == &input[k] ? (k == 0 ? input_size() : hidden_size(k - 1)) : hidden_size(k);
+        detail::check_shape(*mask, rows, mask_batch_,
+                            std::string(mask == &input[k] ? "input" : "recurrent") +
+                                " dropout mask of layer " + std::to_string(k));
+        detail::check_finite(*mask, "dropout mask of layer " + std::to_string(k));
+      }
+    }
+    for_each_layer([&]<std::size_t K>(auto&, auto& recurrence) {
+      recurrence.set_dropout_masks(input[K], recurrent[K]);
+    });
+  }
+
+  void clear_dropout_masks() { set_dropout_masks({}, {}); }
+
   // Forgets the state carried by step() and by stateful forward() calls.
   void reset_state() {
     stream_batch_ = 0;
@@ -294,13 +344,12 @@ class StackedRNN {
   }
 
  private:
-
   template <std::size_t... K>
   static std::tuple<Cells...> make_cells(Index input_size,
                                          const std::array<Index, layer_count>& hidden_sizes,
                                          std::index_sequence<K...>) {
-    return std::tuple<Cells...>(Cells(K == 0 ? input_size : hidden_sizes[K == 0 ? 0 : K - 1],
-                                      hidden_sizes[K])...);
+    return std::tuple<Cells...>(
+        Cells(K == 0 ? input_size : hidden_sizes[K == 0 ? 0 : K - 1], hidden_sizes[K])...);
   }
 
   explicit StackedRNN(std::tuple<Cells...>&& cells, StackOptions stack_options)
@@ -330,8 +379,9 @@ class StackedRNN {
 
   void check_layer_index(std::size_t k) const {
     if (k >= layer_count) {
-      detail::throw_invalid("layer index " + std::to_string(k) + " is out of range; the stack has " +
-                            std::to_string(layer_count) + " layers");
+      detail::throw_invalid("layer index " + std::to_string(k) +
+                            " is out of range; the stack has " + std::to_string(layer_count) +
+                            " layers");
     }
   }
 
@@ -346,8 +396,9 @@ class StackedRNN {
     check_layer_index(k);
     const detail::RecurrenceResult<Scalar>* found = nullptr;
     std::size_t index = 0;
-    std::apply([&](const auto&... recurrence) { ((index++ == k ? (found = &recurrence) : found), ...); },
-               recurrences_);
+    std::apply(
+        [&](const auto&... recurrence) { ((index++ == k ? (found = &recurrence) : found), ...); },
+        recurrences_);
     return *found;
   }
 
@@ -355,7 +406,8 @@ class StackedRNN {
   void for_each_layer(Function&& function) {
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (function.template operator()<K>(std::get<K>(cells_), std::get<K>(recurrences_)), ...);
-    }(std::index_sequence_for<Cells...>{});
+    }
+    (std::index_sequence_for<Cells...>{});
   }
 
   template <class Function>
@@ -365,21 +417,40 @@ class StackedRNN {
       (function.template operator()<top - K>(std::get<top - K>(cells_),
                                              std::get<top - K>(recurrences_)),
        ...);
-    }(std::index_sequence_for<Cells...>{});
+    }
+    (std::index_sequence_for<Cells...>{});
   }
 
   template <class Function>
   void for_each_stream(Function&& function) {
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (function.template operator()<K>(std::get<K>(cells_), std::get<K>(streams_)), ...);
-    }(std::index_sequence_for<Cells...>{});
+    }
+    (std::index_sequence_for<Cells...>{});
   }
 
   template <class Function>
   void visit_layer(std::size_t k, Function&& function) const {
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       ((K == k ? function(std::get<K>(cells_), std::get<K>(recurrences_)) : void()), ...);
-    }(std::index_sequence_for<Cells...>{});
+    }
+    (std::index_sequence_for<Cells...>{});
+  }
+
+  static void check_rate(double rate, const char* name) {
+    if (!(rate >= 0.0 && rate < 1.0)) {
+      detail::throw_invalid(std::string("StackOptions::") + name + " is " + std::to_string(rate) +
+                            ", expected a rate in [0, 1)");
+    }
+  }
+
+  static Matrix<Scalar> random_mask(Index rows, Index cols, double rate, Random& random) {
+    Matrix<Scalar> mask(rows, cols);
+    const Scalar keep = Scalar(1) / Scalar(1 - rate);
+    for (Index j = 0; j < cols; ++j) {
+      for (Index i = 0; i < rows; ++i) mask(i, j) = random.uniform() < rate ? Scalar(0) : keep;
+    }
+    return mask;
   }
 
   static std::array<const Matrix<Scalar>*, 2> state_pointers(const LayerState<Scalar>& state) {
@@ -412,9 +483,9 @@ class StackedRNN {
     const Index steps = x.cols() / batch_size;
     if (!lengths.empty()) {
       if (static_cast<Index>(lengths.size()) != batch_size) {
-        detail::throw_invalid("forward: lengths has " + std::to_string(lengths.size()) +
-                              " entries, expected one per sample (batch_size = " +
-                              std::to_string(batch_size) + ")");
+        detail::throw_invalid(
+            "forward: lengths has " + std::to_string(lengths.size()) +
+            " entries, expected one per sample (batch_size = " + std::to_string(batch_size) + ")");
       }
       for (std::size_t b = 0; b < lengths.size(); ++b) {
         if (lengths[b] < 1 || lengths[b] > steps) {
@@ -426,6 +497,12 @@ class StackedRNN {
     }
     check_finite_at_valid_steps(x, batch_size, lengths);
     if (!initial_states.empty()) check_initial_states(initial_states, batch_size);
+    if (mask_batch_ != 0 && mask_batch_ != batch_size) {
+      detail::throw_invalid("forward: the dropout masks were drawn for batch_size " +
+                            std::to_string(mask_batch_) + " but x has batch_size " +
+                            std::to_string(batch_size) +
+                            "; call draw_dropout_masks() again or clear_dropout_masks()");
+    }
     return steps;
   }
 
@@ -545,6 +622,7 @@ class StackedRNN {
   Index batch_ = 0;
   Index carried_batch_ = 0;
   Index stream_batch_ = 0;
+  Index mask_batch_ = 0;  // batch size of the dropout masks, 0 when there are none
 };
 
 }  // namespace deeprnn

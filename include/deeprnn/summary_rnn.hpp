@@ -7,7 +7,6 @@
 #include <deeprnn/core.hpp>
 #include <deeprnn/detail/recurrence.hpp>
 #include <deeprnn/stacked_rnn.hpp>
-
 #include <string>
 #include <vector>
 
@@ -106,8 +105,8 @@ class SummaryRNN {
                 const Matrix<Scalar>& d_encoding_cell = Matrix<Scalar>()) {
     if (seeds.final_hidden.size() != layer_sizes_.size()) {
       detail::throw_invalid("SummaryRNN::backward: seeds has " +
-                            std::to_string(seeds.final_hidden.size()) +
-                            " layers, expected " + std::to_string(layer_sizes_.size()));
+                            std::to_string(seeds.final_hidden.size()) + " layers, expected " +
+                            std::to_string(layer_sizes_.size()));
     }
     backward_layers(d_encoding, d_encoding_cell);
     for (std::size_t k = 0; k < layer_sizes_.size(); ++k) {
@@ -232,7 +231,6 @@ class SummaryRNN {
     return encoding_;
   }
 
-
   void check_layers(const std::vector<ConstMatrixRef<Scalar>>& layers) const {
     if (layers.size() != layer_sizes_.size()) {
       detail::throw_invalid("SummaryRNN reads " + std::to_string(layer_sizes_.size()) +
@@ -243,7 +241,8 @@ class SummaryRNN {
       detail::check_shape(layers[k], layer_sizes_[k], layers[0].cols(), name);
       detail::check_finite(layers[k], name);
     }
-    if (layers[0].cols() == 0) detail::throw_invalid("SummaryRNN: the layer values have no columns");
+    if (layers[0].cols() == 0)
+      detail::throw_invalid("SummaryRNN: the layer values have no columns");
   }
 
   // Records the columns (t * B + b) of padded steps, whose encoding is zero.

@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 #include <deeprnn/deeprnn.hpp>
 #include <deeprnn/io/safetensors.hpp>
-
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -94,9 +93,9 @@ class Fixture {
     std::ostringstream report;
     for (Index j = 0; j < r.cols(); ++j) {
       for (Index i = 0; i < r.rows(); ++i) {
-        const bool ok = r(i, j) == 0.0 ? a(i, j) == 0.0
-                                       : std::abs(a(i, j) - r(i, j)) <=
-                                             tol * std::max(1.0, std::abs(r(i, j)));
+        const bool ok = r(i, j) == 0.0
+                            ? a(i, j) == 0.0
+                            : std::abs(a(i, j) - r(i, j)) <= tol * std::max(1.0, std::abs(r(i, j)));
         if (!ok && ++mismatches <= 5) {
           report << "(" << i << ", " << j << "): got " << a(i, j) << ", reference " << r(i, j)
                  << "\n";

@@ -1,9 +1,8 @@
 // Central finite differences for checking hand-written gradients in double precision.
 #pragma once
 
-#include <catch2/catch.hpp>
-
 #include <Eigen/Core>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <sstream>
 #include <string>

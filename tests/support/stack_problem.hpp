@@ -3,7 +3,6 @@
 #pragma once
 
 #include <deeprnn/deeprnn.hpp>
-
 #include <random>
 #include <vector>
 
@@ -37,7 +36,9 @@ struct StackProblem {
   // loss weights with random values.
   StackProblem(Stack& stack, Index steps, Index batch_size, std::vector<Index> sample_lengths,
                bool with_initial_states, std::uint64_t seed)
-      : rnn(stack), batch(batch_size), lengths(std::move(sample_lengths)),
+      : rnn(stack),
+        batch(batch_size),
+        lengths(std::move(sample_lengths)),
         seeds(Stack::layer_count) {
     std::mt19937_64 engine(seed);
     rnn.for_each_parameter([&](const std::string&, auto& value, auto&) {

@@ -1,11 +1,10 @@
 // The contract between a recurrent cell and the time loop that drives it.
 #pragma once
 
-#include <deeprnn/cells/recurrent_parameters.hpp>
-#include <deeprnn/core.hpp>
-
 #include <array>
 #include <concepts>
+#include <deeprnn/cells/recurrent_parameters.hpp>
+#include <deeprnn/core.hpp>
 
 namespace deeprnn {
 
@@ -34,25 +33,63 @@ using StateGradient = std::array<Matrix<Scalar>, 2>;
 // d_prev, so a zero column of d_next must give zero gate gradients. After the time loop,
 // `accumulate_gradients(ws, x, states, gradients, dx)` adds the parameter gradients of the whole
 // sequence to `gradients` (+=) and, when dx is not null, assigns dL/dx (input_size x T*B).
+//
+// Recurrent dropout. The workspace has a member `recurrent_mask`, empty or H x B; when it is
+// set, the cell multiplies the hidden state by it wherever the state meets weight_hh (see
+// detail::recurrent_input), and nowhere else.
+namespace detail {
+
+// Hidden state that step t feeds to the recurrent weights: h, or h * mask when the workspace
+// holds a recurrent dropout mask (H x B, one per sequence as in Keras' recurrent_dropout).
+// The masked copy is kept for the weight gradient.
+template <class Workspace, class Scalar>
+Eigen::Block<const Matrix<Scalar>, Eigen::Dynamic, Eigen::Dynamic, true> recurrent_input(
+    Workspace& ws, const StateSequence<Scalar>& states, Index t) {
+  const Index B = ws.batch;
+  if (ws.recurrent_mask.size() == 0) return states[0].middleCols(t * B, B);
+  ws.masked_hidden.resize(states[0].rows(), ws.steps * B);
+  ws.masked_hidden.middleCols(t * B, B).array() =
+      states[0].middleCols(t * B, B).array() * ws.recurrent_mask.array();
+  const Matrix<Scalar>& masked = ws.masked_hidden;
+  return masked.middleCols(t * B, B);
+}
+
+// The recurrent inputs of all steps, H x T*B, for the recurrent weight gradient.
+template <class Workspace, class Scalar>
+Eigen::Block<const Matrix<Scalar>, Eigen::Dynamic, Eigen::Dynamic, true> recurrent_inputs(
+    const Workspace& ws, const StateSequence<Scalar>& states) {
+  const Index columns = ws.steps * ws.batch;
+  if (ws.recurrent_mask.size() == 0) return states[0].leftCols(columns);
+  return ws.masked_hidden.leftCols(columns);
+}
+
+// Applies the recurrent dropout mask to the gradient that reached h through the recurrent
+// weights.
+template <class Workspace, class Dense>
+void mask_recurrent_gradient(const Workspace& ws, Dense&& d_hidden) {
+  if (ws.recurrent_mask.size() != 0) d_hidden.array() *= ws.recurrent_mask.array();
+}
+
+}  // namespace detail
+
 template <class Cell>
-concept RecurrentCell =
-    std::floating_point<typename Cell::Scalar> &&
+concept RecurrentCell = std::floating_point<typename Cell::Scalar> &&
     requires(Cell& cell, const Cell& const_cell, typename Cell::Workspace& ws, Index n,
              const ConstMatrixRef<typename Cell::Scalar>& x,
              StateSequence<typename Cell::Scalar>& states,
-             StateGradient<typename Cell::Scalar>& d_state,
-             Matrix<typename Cell::Scalar>* dx) {
-      { Cell::state_count } -> std::convertible_to<int>;
-      requires Cell::state_count == 1 || Cell::state_count == 2;
-      { const_cell.input_size() } -> std::convertible_to<Index>;
-      { const_cell.hidden_size() } -> std::convertible_to<Index>;
-      { cell.parameters } -> std::convertible_to<RecurrentParameters<typename Cell::Scalar>&>;
-      { cell.gradients } -> std::convertible_to<RecurrentParameters<typename Cell::Scalar>&>;
-      const_cell.reserve(ws, n, n);
-      const_cell.project_input(ws, x);
-      const_cell.forward_step(ws, n, states);
-      const_cell.backward_step(ws, n, states, d_state, d_state);
-      const_cell.accumulate_gradients(ws, x, states, cell.gradients, dx);
-    };
+             StateGradient<typename Cell::Scalar>& d_state, Matrix<typename Cell::Scalar>* dx) {
+  { Cell::state_count } -> std::convertible_to<int>;
+  requires Cell::state_count == 1 || Cell::state_count == 2;
+  { const_cell.input_size() } -> std::convertible_to<Index>;
+  { const_cell.hidden_size() } -> std::convertible_to<Index>;
+  { cell.parameters } -> std::convertible_to<RecurrentParameters<typename Cell::Scalar>&>;
+  { cell.gradients } -> std::convertible_to<RecurrentParameters<typename Cell::Scalar>&>;
+  { ws.recurrent_mask } -> std::convertible_to<Matrix<typename Cell::Scalar>&>;
+  const_cell.reserve(ws, n, n);
+  const_cell.project_input(ws, x);
+  const_cell.forward_step(ws, n, states);
+  const_cell.backward_step(ws, n, states, d_state, d_state);
+  const_cell.accumulate_gradients(ws, x, states, cell.gradients, dx);
+};
 
 }  // namespace deeprnn

@@ -28,6 +28,8 @@ enum class ResetGate {
 //           dh = dh' z + W_hh^T [da_r; da_z; da_n * r]
 //   before: d(r h) = W_hn^T da_n, da_r = d(r h) h r (1 - r);
 //           dh = dh' z + d(r h) r + W_h{r,z}^T [da_r; da_z]
+// Under recurrent dropout h is replaced by h * mask in every product with weight_hh (and in
+// r * h), and the gradient through those products is multiplied by the mask.
 template <class Scalar_, ResetGate Reset = ResetGate::after>
 class GRU {
  public:
@@ -46,6 +48,8 @@ class GRU {
     Matrix<Scalar> candidate_term;
     // after: 3H x T*B, dL/d(gh).  before: H x B, d(r h) of the current step.
     Matrix<Scalar> d_recurrent;
+    Matrix<Scalar> recurrent_mask;  // H x B recurrent dropout mask, or empty
+    Matrix<Scalar> masked_hidden;   // H x T*B: h * recurrent_mask of each step
   };
 
   RecurrentParameters<Scalar> parameters;
@@ -93,10 +97,11 @@ class GRU {
     const Index B = ws.batch;
     auto a = ws.gates.middleCols(t * B, B);
     const auto h_prev = states[0].middleCols(t * B, B);
+    const auto h_recurrent = detail::recurrent_input(ws, states, t);
     auto candidate_term = ws.candidate_term.middleCols(t * B, B);
 
     if constexpr (Reset == ResetGate::after) {
-      ws.recurrent.noalias() = parameters.weight_hh * h_prev;
+      ws.recurrent.noalias() = parameters.weight_hh * h_recurrent;
       a.topRows(2 * H) += ws.recurrent.topRows(2 * H);
       detail::sigmoid_in_place(a.topRows(2 * H));
       candidate_term = ws.recurrent.bottomRows(H);
@@ -105,10 +110,10 @@ class GRU {
     } else {
       auto recurrent_rz = ws.recurrent.topRows(2 * H);
       auto recurrent_n = ws.recurrent.bottomRows(H);
-      recurrent_rz.noalias() = parameters.weight_hh.topRows(2 * H) * h_prev;
+      recurrent_rz.noalias() = parameters.weight_hh.topRows(2 * H) * h_recurrent;
       a.topRows(2 * H) += recurrent_rz;
       detail::sigmoid_in_place(a.topRows(2 * H));
-      candidate_term.array() = a.topRows(H).array() * h_prev.array();
+      candidate_term.array() = a.topRows(H).array() * h_recurrent.array();
       recurrent_n.noalias() = parameters.weight_hh.bottomRows(H) * candidate_term;
       a.bottomRows(H) += recurrent_n;
     }
@@ -142,22 +147,25 @@ class GRU {
       d_recurrent.topRows(2 * H) = da.topRows(2 * H);
       d_recurrent.bottomRows(H).array() = da_n * r;
       d_prev[0].noalias() = parameters.weight_hh.transpose() * d_recurrent;
+      detail::mask_recurrent_gradient(ws, d_prev[0]);
       d_prev[0].array() += dh * z;
     } else {
       auto& d_reset_hidden = ws.d_recurrent;  // H x B: d(r * h)
+      const auto h_recurrent = detail::recurrent_inputs(ws, states).middleCols(t * B, B).array();
       d_reset_hidden.noalias() = parameters.weight_hh.bottomRows(H).transpose() * da.bottomRows(H);
-      da.topRows(H).array() = d_reset_hidden.array() * h_prev * r * (Scalar(1) - r);
+      da.topRows(H).array() = d_reset_hidden.array() * h_recurrent * r * (Scalar(1) - r);
       d_prev[0].noalias() = parameters.weight_hh.topRows(2 * H).transpose() * da.topRows(2 * H);
-      d_prev[0].array() += dh * z + d_reset_hidden.array() * r;
+      d_prev[0].array() += d_reset_hidden.array() * r;
+      detail::mask_recurrent_gradient(ws, d_prev[0]);
+      d_prev[0].array() += dh * z;
     }
   }
 
   void accumulate_gradients(Workspace& ws, const ConstMatrixRef<Scalar>& x,
-                            const StateSequence<Scalar>& states,
-                            RecurrentParameters<Scalar>& grads, Matrix<Scalar>* dx) const {
+                            const StateSequence<Scalar>& states, RecurrentParameters<Scalar>& grads,
+                            Matrix<Scalar>* dx) const {
     const Index H = hidden_size();
-    const Index columns = ws.steps * ws.batch;
-    const auto h_prev = states[0].leftCols(columns);
+    const auto h_prev = detail::recurrent_inputs(ws, states);
     grads.weight_ih.noalias() += ws.d_gates * x.transpose();
     grads.bias_ih += ws.d_gates.rowwise().sum();
     if constexpr (Reset == ResetGate::after) {

@@ -27,10 +27,12 @@ class LSTM {
   struct Workspace {
     Index steps = 0;
     Index batch = 0;
-    Matrix<Scalar> gates;        // 4H x T*B: input projection, then i, f, g, o of each step
-    Matrix<Scalar> tanh_cell;    // H x T*B: tanh(c') of each step
-    Matrix<Scalar> d_gates;      // 4H x T*B: dL/da
-    Matrix<Scalar> d_cell_total; // H x B: dc~ of the current step
+    Matrix<Scalar> gates;           // 4H x T*B: input projection, then i, f, g, o of each step
+    Matrix<Scalar> tanh_cell;       // H x T*B: tanh(c') of each step
+    Matrix<Scalar> d_gates;         // 4H x T*B: dL/da
+    Matrix<Scalar> d_cell_total;    // H x B: dc~ of the current step
+    Matrix<Scalar> recurrent_mask;  // H x B recurrent dropout mask, or empty
+    Matrix<Scalar> masked_hidden;   // H x T*B: h * recurrent_mask of each step
   };
 
   RecurrentParameters<Scalar> parameters;
@@ -63,7 +65,7 @@ class LSTM {
     const Index H = hidden_size();
     const Index B = ws.batch;
     auto a = ws.gates.middleCols(t * B, B);
-    a.noalias() += parameters.weight_hh * states[0].middleCols(t * B, B);
+    a.noalias() += parameters.weight_hh * detail::recurrent_input(ws, states, t);
 
     detail::sigmoid_in_place(a.topRows(2 * H));
     detail::tanh_in_place(a.middleRows(2 * H, H));
@@ -103,15 +105,15 @@ class LSTM {
 
     d_prev[1].array() = dc * f;
     d_prev[0].noalias() = parameters.weight_hh.transpose() * da;
+    detail::mask_recurrent_gradient(ws, d_prev[0]);
   }
 
   void accumulate_gradients(Workspace& ws, const ConstMatrixRef<Scalar>& x,
-                            const StateSequence<Scalar>& states,
-                            RecurrentParameters<Scalar>& grads, Matrix<Scalar>* dx) const {
-    const Index columns = ws.steps * ws.batch;
+                            const StateSequence<Scalar>& states, RecurrentParameters<Scalar>& grads,
+                            Matrix<Scalar>* dx) const {
     const Vector<Scalar> d_bias = ws.d_gates.rowwise().sum();
     grads.weight_ih.noalias() += ws.d_gates * x.transpose();
-    grads.weight_hh.noalias() += ws.d_gates * states[0].leftCols(columns).transpose();
+    grads.weight_hh.noalias() += ws.d_gates * detail::recurrent_inputs(ws, states).transpose();
     grads.bias_ih += d_bias;
     grads.bias_hh += d_bias;
     if (dx != nullptr) dx->noalias() = parameters.weight_ih.transpose() * ws.d_gates;

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <deeprnn/core.hpp>
-
 #include <string>
 
 namespace deeprnn {

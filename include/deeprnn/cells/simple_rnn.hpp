@@ -24,8 +24,10 @@ class SimpleRNN {
   struct Workspace {
     Index steps = 0;
     Index batch = 0;
-    Matrix<Scalar> gates;    // H x T*B: the input projection, then each step's output
-    Matrix<Scalar> d_gates;  // H x T*B: dL/da
+    Matrix<Scalar> gates;           // H x T*B: the input projection, then each step's output
+    Matrix<Scalar> d_gates;         // H x T*B: dL/da
+    Matrix<Scalar> recurrent_mask;  // H x B recurrent dropout mask, or empty
+    Matrix<Scalar> masked_hidden;   // H x T*B: h * recurrent_mask of each step
   };
 
   RecurrentParameters<Scalar> parameters;
@@ -54,7 +56,7 @@ class SimpleRNN {
   void forward_step(Workspace& ws, Index t, StateSequence<Scalar>& states) const {
     const Index B = ws.batch;
     auto a = ws.gates.middleCols(t * B, B);
-    a.noalias() += parameters.weight_hh * states[0].middleCols(t * B, B);
+    a.noalias() += parameters.weight_hh * detail::recurrent_input(ws, states, t);
     if constexpr (Act == Activation::tanh) {
       detail::tanh_in_place(a);
     } else {
@@ -74,15 +76,15 @@ class SimpleRNN {
       da.array() = (h > Scalar(0)).select(d_next[0].array(), Scalar(0));
     }
     d_prev[0].noalias() = parameters.weight_hh.transpose() * da;
+    detail::mask_recurrent_gradient(ws, d_prev[0]);
   }
 
   void accumulate_gradients(Workspace& ws, const ConstMatrixRef<Scalar>& x,
-                            const StateSequence<Scalar>& states,
-                            RecurrentParameters<Scalar>& grads, Matrix<Scalar>* dx) const {
-    const Index columns = ws.steps * ws.batch;
+                            const StateSequence<Scalar>& states, RecurrentParameters<Scalar>& grads,
+                            Matrix<Scalar>* dx) const {
     const Vector<Scalar> d_bias = ws.d_gates.rowwise().sum();
     grads.weight_ih.noalias() += ws.d_gates * x.transpose();
-    grads.weight_hh.noalias() += ws.d_gates * states[0].leftCols(columns).transpose();
+    grads.weight_hh.noalias() += ws.d_gates * detail::recurrent_inputs(ws, states).transpose();
     grads.bias_ih += d_bias;
     grads.bias_hh += d_bias;
     if (dx != nullptr) dx->noalias() = parameters.weight_ih.transpose() * ws.d_gates;

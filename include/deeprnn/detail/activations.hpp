@@ -1,10 +1,10 @@
 // Element-wise activations applied in place to Eigen matrices or blocks.
 #pragma once
 
-#include "header_check.hpp"
-
 #include <Eigen/Core>
 #include <type_traits>
+
+#include "header_check.hpp"
 
 namespace deeprnn::detail {
 

@@ -2,13 +2,12 @@
 // sequence, with per-sample lengths, initial states and truncated backpropagation.
 #pragma once
 
-#include "header_check.hpp"
-
 #include <deeprnn/cells/cell_concept.hpp>
-
 #include <span>
 #include <utility>
 #include <vector>
+
+#include "header_check.hpp"
 
 namespace deeprnn::detail {
 
@@ -33,9 +32,7 @@ class RecurrenceResult {
 
   // Hidden state after every step, H x (steps * batch); at padded steps it repeats the
   // state of the sample's last valid step.
-  ConstMatrixRef<Scalar> hidden_sequence() const {
-    return states_[0].rightCols(steps_ * batch_);
-  }
+  ConstMatrixRef<Scalar> hidden_sequence() const { return states_[0].rightCols(steps_ * batch_); }
 
   // State s (0 = h, 1 = c) after each sample's last valid step, H x batch.
   ConstMatrixRef<Scalar> final_state(int s) const { return states_[s].rightCols(batch_); }
@@ -72,6 +69,7 @@ class Recurrence : public RecurrenceResult<typename Cell::Scalar> {
     batch_ = batch;
     lengths_.assign(lengths.begin(), lengths.end());
     cell.reserve(workspace_, steps, batch);
+    workspace_.recurrent_mask = recurrent_mask_;
     for (int s = 0; s < Cell::state_count; ++s) {
       states_[s].resize(H, (steps + 1) * batch);
       if (initial[s] != nullptr) {
@@ -81,7 +79,13 @@ class Recurrence : public RecurrenceResult<typename Cell::Scalar> {
       }
     }
 
-    cell.project_input(workspace_, x);
+    if (input_mask_.size() != 0) {
+      masked_input_ = x;
+      apply_input_mask(masked_input_);
+      cell.project_input(workspace_, masked_input_);
+    } else {
+      cell.project_input(workspace_, x);
+    }
     for (Index t = 0; t < steps; ++t) {
       cell.forward_step(workspace_, t, states_);
       for_each_padded(t, [&](Index b) {
@@ -145,12 +149,26 @@ class Recurrence : public RecurrenceResult<typename Cell::Scalar> {
       std::swap(d_next_, d_prev_);
     }
 
-    cell.accumulate_gradients(workspace_, x, states_, gradients, dx);
+    if (input_mask_.size() != 0) {
+      cell.accumulate_gradients(workspace_, masked_input_, states_, gradients, dx);
+      if (dx != nullptr) apply_input_mask(*dx);
+    } else {
+      cell.accumulate_gradients(workspace_, x, states_, gradients, dx);
+    }
+  }
+
+  // Sets the variational dropout masks of later forward calls: `input` (input_size x B)
+  // multiplies the input at every step, `recurrent` (H x B) the hidden state where it meets
+  // the recurrent weights. An empty matrix means no dropout there.
+  void set_dropout_masks(const Matrix<Scalar>& input, const Matrix<Scalar>& recurrent) {
+    input_mask_ = input;
+    recurrent_mask_ = recurrent;
   }
 
   // Runs one step on a batch with the state carried from the previous call, for streaming.
   void step(const Cell& cell, const ConstMatrixRef<Scalar>& x) {
     cell.reserve(workspace_, 1, batch_);
+    workspace_.recurrent_mask.resize(0, 0);
     cell.project_input(workspace_, x);
     cell.forward_step(workspace_, 0, states_);
     for (int s = 0; s < Cell::state_count; ++s) {
@@ -159,8 +177,7 @@ class Recurrence : public RecurrenceResult<typename Cell::Scalar> {
   }
 
   // Sets the state a streaming step starts from: zero, or `initial[s]` where not null.
-  void start_stream(const Cell& cell, Index batch,
-                    std::array<const Matrix<Scalar>*, 2> initial) {
+  void start_stream(const Cell& cell, Index batch, std::array<const Matrix<Scalar>*, 2> initial) {
     steps_ = 1;
     batch_ = batch;
     lengths_.clear();
@@ -193,6 +210,13 @@ class Recurrence : public RecurrenceResult<typename Cell::Scalar> {
     }
   }
 
+  // Multiplies every step's columns by the input mask.
+  void apply_input_mask(Matrix<Scalar>& sequence) const {
+    for (Index t = 0; t < steps_; ++t) {
+      sequence.middleCols(t * batch_, batch_).array() *= input_mask_.array();
+    }
+  }
+
   template <class Block>
   void add_valid_columns(const Block& source, Index t, Matrix<Scalar>& target) const {
     if (lengths_.empty()) {
@@ -205,6 +229,9 @@ class Recurrence : public RecurrenceResult<typename Cell::Scalar> {
   }
 
   typename Cell::Workspace workspace_;
+  Matrix<Scalar> input_mask_;
+  Matrix<Scalar> recurrent_mask_;
+  Matrix<Scalar> masked_input_;
 };
 
 }  // namespace deeprnn::detail
