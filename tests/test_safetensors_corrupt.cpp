@@ -187,7 +187,7 @@ std::vector<Corruption> corruptions() {
        with_header([](auto& h) {
          h["a"]["shape"] = {std::int64_t{1} << 62, 4};
        }),
-       {"tensor \"a\"", "[4611686018427387904, 4]", "more elements"}},
+       {"tensor \"a\"", "[4611686018427387904, 4]", "too many elements"}},
       {"missing field",
        with_header([](auto& h) { h["a"].erase("shape"); }),
        {"tensor \"a\"", "\"shape\" is missing"}},

@@ -26,8 +26,8 @@ SafetensorsWriter writer_with(double value, deeprnn::Index rows) {
   return writer;
 }
 
-// Lowers the process's maximum file size so that larger writes fail with EFBIG, and ignores
-// SIGXFSZ (which would otherwise end the process); both are restored at the end of the scope.
+// Lowers the process's maximum file size so that larger writes fail with EFBIG. SIGXFSZ is
+// ignored meanwhile because it would end the process. Both are restored at the end of scope.
 class FileSizeLimit {
  public:
   explicit FileSizeLimit(rlim_t bytes) {

@@ -50,8 +50,8 @@ constexpr DType dtype_of() {
   }
 }
 
-// Where one tensor lives in the data buffer: bytes [begin, end), offsets relative to the start
-// of the buffer. `shape` is row-major (the last index varies fastest); an empty shape is a
+// Type, shape and location of one tensor: bytes [begin, end) of the data buffer, relative to the
+// start of the buffer. `shape` is row-major (the last index varies fastest); an empty shape is a
 // scalar.
 struct TensorInfo {
   DType dtype = DType::f64;

@@ -17,8 +17,8 @@
 
 namespace deeprnn::io::detail {
 
-// Largest header the reader accepts, checked before the header is parsed. A header takes about
-// 80 bytes per tensor plus its metadata, so real files stay far below this.
+// Largest header the reader accepts, checked before the header is parsed. An entry takes
+// under 100 bytes per tensor with short names, so real files stay far below this.
 inline constexpr std::uint64_t max_header_bytes = std::uint64_t{100} << 20;
 
 inline constexpr std::size_t header_length_bytes = 8;
@@ -108,7 +108,7 @@ inline DType parse_dtype(const nlohmann::json& value, const std::string& source,
                                  "; expected \"F32\", \"F64\" or \"I64\"");
 }
 
-// Reads a shape, rejecting element counts whose byte size does not fit in 63 bits.
+// Reads a shape, rejecting shapes whose byte size would exceed INT64_MAX.
 inline std::vector<std::int64_t> parse_shape(const nlohmann::json& value, DType dtype,
                                              const std::string& source, const std::string& tensor) {
   if (!value.is_array()) {
@@ -124,15 +124,15 @@ inline std::vector<std::int64_t> parse_shape(const nlohmann::json& value, DType 
         static_cast<std::int64_t>(non_negative_integer(value[axis], max_dimension, source, field)));
   }
 
-  // The byte size count * element_size must fit in 64 bits; a zero dimension makes the
-  // count 0 whatever the other dimensions are.
+  // A zero dimension makes the count 0 whatever the other dimensions are. Otherwise the byte
+  // size count * element_size must not exceed INT64_MAX.
   if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return shape;
   const std::uint64_t max_count = max_dimension / element_size(dtype);
   std::uint64_t count = 1;
   for (const std::int64_t dimension : shape) {
     if (count > max_count / static_cast<std::uint64_t>(dimension)) {
       throw format_error(source, "tensor " + tensor + ": shape " + shape_string(shape) +
-                                     " has more elements than a 64-bit byte size can hold");
+                                     " has too many elements: its byte size exceeds 2^63 - 1");
     }
     count *= static_cast<std::uint64_t>(dimension);
   }

@@ -124,9 +124,9 @@ class SafetensorsFile {
     return Eigen::Map<const RowMajor>(flat.data(), rows, cols);
   }
 
-  // A tensor [d0, ..., dk, F] as an F x (d0 * ... * dk) matrix holding the same bytes:
-  // [T, B, F] becomes F x T*B (column t*B + b is sample b at step t), [B, F] becomes F x B,
-  // [F] becomes F x 1 and a scalar 1 x 1.
+  // A tensor [d0, ..., dk, F] as an F x (d0 * ... * dk) matrix with the same element order.
+  // So [T, B, F] becomes F x T*B, whose column t*B + b is sample b at step t. [B, F] becomes
+  // F x B, [F] becomes F x 1 and a scalar 1 x 1.
   template <class Scalar>
   Matrix<Scalar> feature_columns(const std::string& name) const {
     const TensorInfo& tensor = info(name);

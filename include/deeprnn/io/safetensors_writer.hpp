@@ -20,10 +20,10 @@
 
 namespace deeprnn::io {
 
-// Tensors are laid out in the data buffer 8-byte elements first, in the order added, so every
-// tensor starts at a multiple of its element size; the header is padded with spaces to a
-// multiple of 8 bytes, so the data buffer starts 8-byte aligned in the file. Non-finite
-// values are written as they are.
+// Builds a safetensors file from tensors and metadata. Tensors with 8-byte elements come first
+// in the data buffer, each group in the order added, so every tensor starts at a multiple of
+// its element size. The header is padded with spaces to a multiple of 8 bytes, which puts the
+// data buffer at an 8-byte aligned file offset. Non-finite values are written unchanged.
 class SafetensorsWriter {
  public:
   // Adds a matrix as a row-major [rows, cols] tensor, or a column vector (a type with one
@@ -63,10 +63,10 @@ class SafetensorsWriter {
       deeprnn::detail::throw_invalid(
           "SafetensorsWriter::add_feature_columns: tensor " + detail::json_quoted(name) + " has " +
           std::to_string(columns.cols()) + " columns, but leading_shape " +
-          detail::shape_string(leading_shape) + " holds " + std::to_string(leading_count) +
-          "; expected one column per position of leading_shape");
+          detail::shape_string(leading_shape) + " has " + std::to_string(leading_count) +
+          " positions" + "; expected one column per position of leading_shape");
     }
-    // Column-major F x M is row-major [..., F]: column m holds the F features of position m.
+    // Column-major F x M is row-major [..., F]: column m contains the F features of position m.
     std::vector<Scalar> row_major;
     row_major.reserve(static_cast<std::size_t>(columns.size()));
     for (Index j = 0; j < columns.cols(); ++j) {
@@ -99,8 +99,8 @@ class SafetensorsWriter {
     if (count != static_cast<std::int64_t>(row_major.size())) {
       deeprnn::detail::throw_invalid("SafetensorsWriter: tensor " + detail::json_quoted(name) +
                                      " has " + std::to_string(row_major.size()) +
-                                     " values, but shape " + detail::shape_string(shape) +
-                                     " holds " + std::to_string(count));
+                                     " values, but shape " + detail::shape_string(shape) + " has " +
+                                     std::to_string(count) + " elements");
     }
 
     Entry entry{name, dtype, shape, std::vector<std::byte>(row_major.size() * sizeof(Scalar))};

@@ -4,7 +4,7 @@
 // visit(const std::string& name, value, gradient) for each parameter, value being a
 // deeprnn::Matrix or deeprnn::Vector of float or double (StackedRNN, SummaryRNN). Each
 // parameter is stored under prefix + name with the model's dtype and PyTorch's shape: a
-// matrix as [rows, cols] (weights [out, in]), a vector as [N] (biases). The metadata holds
+// matrix as [rows, cols] (weights [out, in]), a vector as [N] (biases). The metadata contains
 // "format" = "deeprnn-weights" and "format_version" = "1".
 #pragma once
 
@@ -109,7 +109,7 @@ inline void check_weights_metadata(const SafetensorsFile& file) {
   }
 }
 
-// Throws unless the file holds exactly the parameters' names, each once.
+// Throws unless the file's tensor names are exactly the parameters' names, each once.
 inline void check_parameter_names(const SafetensorsFile& file,
                                   const std::vector<std::string>& parameter_names) {
   std::set<std::string> expected;
