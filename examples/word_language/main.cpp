@@ -47,7 +47,7 @@ std::optional<wl::WordData> load_data_or_explain(const wl::Options& options) {
     std::cout << "Loaded " << data.train.size() << " training, " << data.validation.size()
               << " validation and " << data.test.size() << " test words of "
               << data.languages.size() << " languages from " << options.dict_dir.string() << " in "
-              << ex::format_duration(seconds_since(start)) << "\n";
+              << ex::format_duration(seconds_since(start)) << std::endl;
     return data;
   } catch (const ex::dataset_not_found& error) {
     std::cerr << "word_language: " << error.what() << "\n\nInstall the word lists with:\n  "
@@ -69,7 +69,7 @@ void print_model_summary(const wl::Options& options, wl::Variant variant) {
             << " float parameters\n"
             << "Training: Adam " << options.learning_rate << ", batch " << options.batch_size
             << ", clip-norm " << options.clip_norm << ", " << options.epochs << " epochs, seed "
-            << options.seed << "\n";
+            << options.seed << std::endl;
 }
 
 // Trains one variant, printing a line per epoch and a progress line while an epoch runs.
