@@ -29,7 +29,12 @@ __attribute__((target("avx512f"))) float fma_loop_avx512(long count) {
   }
   __m512 sum = a[0];
   for (int k = 1; k < accumulators; ++k) sum = _mm512_add_ps(sum, a[k]);
-  return _mm512_reduce_add_ps(sum);
+  // A store instead of _mm512_reduce_add_ps, which GCC 12 flags with -Wuninitialized.
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, sum);
+  float total = 0.0f;
+  for (const float lane : lanes) total += lane;
+  return total;
 }
 
 __attribute__((target("avx2,fma"))) float fma_loop_avx2(long count) {
