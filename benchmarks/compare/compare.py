@@ -51,6 +51,9 @@ IMPLEMENTATION_TITLES = {
     "onednn": "oneDNN",
 }
 
+# Rounds every case gets, whatever its time budget.
+MIN_ROUNDS = 3
+
 # A figure whose (max - min) / median over the rounds exceeds this is marked as noisy.
 NOISY_SPREAD = 0.10
 # A figure whose median CPU share (process CPU time / (wall time * threads)) is below this
@@ -145,8 +148,12 @@ def supported(implementation, cell, threads):
     return True
 
 
-def measure(workers, rounds_large, rounds_small, min_seconds, workloads, log):
-    """Run every case; return {(impl, cell, workload, mode, threads): [samples]} and loads."""
+def measure(workers, rounds_large, rounds_small, min_seconds, workloads, case_budget, log):
+    """Run every case; return {(impl, cell, workload, mode, threads): [samples]} and loads.
+
+    A case stops after MIN_ROUNDS rounds once it has used case_budget seconds, so that a
+    loaded machine, which slows two-thread runs most, cannot stretch the run without bound.
+    """
     samples = {}
     loads = []
     errors = {}
@@ -159,6 +166,9 @@ def measure(workers, rounds_large, rounds_small, min_seconds, workloads, log):
                     active = [n for n in names if supported(n, cell, threads)]
                     started = time.monotonic()
                     for round_index in range(rounds):
+                        if (round_index >= MIN_ROUNDS
+                                and time.monotonic() - started > case_budget):
+                            break
                         loads.append(os.getloadavg()[0])
                         shift = round_index % len(active)
                         for name in active[shift:] + active[:shift]:
@@ -183,7 +193,7 @@ def measure(workers, rounds_large, rounds_small, min_seconds, workloads, log):
 def summarize(values):
     ordered = sorted(values)
     median = statistics.median(ordered)
-    return {"median": median, "min": ordered[0], "max": ordered[-1],
+    return {"median": median, "min": ordered[0], "max": ordered[-1], "count": len(ordered),
             "spread": (ordered[-1] - ordered[0]) / median if median > 0 else 0.0}
 
 
@@ -263,7 +273,9 @@ def format_ms(seconds):
 
 
 class Report:
-    def __init__(self, samples, peak_per_core):
+    def __init__(self, samples, peak_per_core, full_rounds):
+        # full_rounds[True] for workloads a, b, d, full_rounds[False] for c, e.
+        self.full_rounds = full_rounds
         self.stats = {}
         self.cpu_stats = {}
         self.cpu_share = {}
@@ -294,6 +306,8 @@ class Report:
             return "n/a"
         text = "%s (%s–%s)" % (format_ms(stats["median"]), format_ms(stats["min"]),
                                 format_ms(stats["max"]))
+        if stats["count"] < self.full_rounds[key[2] in LARGE]:
+            text += " n=%d" % stats["count"]
         return text + (" ⚠" if self.flagged(key) else "")
 
     def rate_cell(self, key):
@@ -585,9 +599,19 @@ def write_results(path, context, report, errors, targets, google_reports, worklo
               "that rotates from round to round. A sample is the mean time of the runs of one "
               "request (runs repeat for at least %g s, at least one run) after warm-up (first "
               "request of a case: at least one run and 0.1 s; later ones: 20 ms unless one run "
-              "takes longer). Tables give the median over the rounds and the min–max range." % (
-                  context["rounds_large"], context["rounds_small"], context["min_seconds"]),
+              "takes longer). Tables give the median over the rounds and the min–max range. A case "
+              "stops adding rounds after %d rounds once it has taken %g s; \"n=\" marks a "
+              "figure from fewer rounds than planned." % (
+                  context["rounds_large"], context["rounds_small"], context["min_seconds"],
+                  MIN_ROUNDS, context["case_budget"]),
               "- deeprnn (double) runs only on 1 thread, for the double-precision target.",
+              "- Debian's PyTorch calls the system `libblas.so.3`. The PyTorch worker loads the "
+              "OpenMP build of OpenBLAS (`libopenblas0-openmp`, through LD_LIBRARY_PATH), whose "
+              "thread count follows `torch.set_num_threads`. With Debian's reference BLAS, "
+              "PyTorch took 19x longer for LSTM (a) inference on this machine (3.87 s against "
+              "0.21 s of CPU time, measured once while writing this script).",
+              "- Where deeprnn spends its time on the missed targets, with proposals: "
+              "[PROFILE.md](PROFILE.md).",
               ""]
     lines += ["## Targets (1 thread, float32 unless stated)", "",
               "Verdicts use the median wall times. \"Same from CPU time\" repeats the worst "
@@ -631,6 +655,9 @@ def main():
                         help="Rounds per case for workloads c, e")
     parser.add_argument("--min-seconds", type=float, default=0.2,
                         help="Minimum timed duration of one sample, in seconds")
+    parser.add_argument("--case-budget", type=float, default=60.0,
+                        help="Seconds after which a case stops adding rounds (it always gets "
+                             "%d rounds)" % MIN_ROUNDS)
     parser.add_argument("--workloads", default="abcde", help="Workload ids to run")
     parser.add_argument("--gb-min-time", type=float, default=0.2,
                         help="--benchmark_min_time of the Google Benchmark suite, in seconds")
@@ -670,7 +697,7 @@ def main():
     try:
         samples, loads, errors = measure(workers, arguments.rounds_large,
                                          arguments.rounds_small, arguments.min_seconds,
-                                         workloads, log)
+                                         workloads, arguments.case_budget, log)
     finally:
         for worker in set(workers.values()):
             worker.close()
@@ -689,7 +716,8 @@ def main():
                                  cache.get("CMAKE_CXX_FLAGS_RELEASE", ""),
                                  cache.get("DEEPRNN_BENCHMARK_ARCH_FLAGS", ""),
                                  "-fopenmp", "-std=c++20") if f)
-    report = Report(samples, peak_per_core)
+    report = Report(samples, peak_per_core,
+                    {True: arguments.rounds_large, False: arguments.rounds_small})
     targets = evaluate_targets(report, workloads)
     context = {
         "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
@@ -706,6 +734,7 @@ def main():
         "rounds_small": arguments.rounds_small,
         "min_seconds": arguments.min_seconds,
         "gb_min_time": arguments.gb_min_time,
+        "case_budget": arguments.case_budget,
     }
     write_results(Path(arguments.output), context, report, errors, targets, google_reports,
                   workloads)

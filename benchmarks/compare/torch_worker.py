@@ -17,22 +17,22 @@ MODULES = {"rnn_tanh": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
 
 
 def blas_description():
-    """Name the BLAS library that this process loaded, with OpenBLAS' build configuration."""
+    """Name the libblas.so.3 that this process loaded, with OpenBLAS' build configuration."""
     with open("/proc/self/maps", encoding="ascii", errors="replace") as maps:
-        paths = {line.split()[-1] for line in maps if "libblas" in line or "openblas" in line}
-    for path in sorted(paths):
-        try:
-            library = ctypes.CDLL(path)
-            library.openblas_get_config.restype = ctypes.c_char_p
-            library.openblas_get_corename.restype = ctypes.c_char_p
-            return "%s (%s, kernels %s)" % (
-                path,
-                library.openblas_get_config().decode(),
-                library.openblas_get_corename().decode(),
-            )
-        except (OSError, AttributeError):
-            continue
-    return ", ".join(sorted(paths)) or "no BLAS library mapped"
+        paths = sorted({line.split()[-1] for line in maps if "libblas.so" in line})
+    if not paths:
+        return "no libblas.so mapped"
+    try:
+        library = ctypes.CDLL(paths[0])
+        library.openblas_get_config.restype = ctypes.c_char_p
+        library.openblas_get_corename.restype = ctypes.c_char_p
+        return "%s (%s, kernels %s)" % (
+            paths[0],
+            library.openblas_get_config().decode(),
+            library.openblas_get_corename().decode(),
+        )
+    except AttributeError:
+        return "%s (not OpenBLAS)" % paths[0]
 
 
 def make_case(cell, scalar, mode, layers, batch, steps, input_size, hidden, threads):
