@@ -148,23 +148,31 @@ def supported(implementation, cell, threads):
     return True
 
 
-def measure(workers, rounds_large, rounds_small, min_seconds, workloads, case_budget, log):
+def measure(workers, rounds_large, rounds_small, min_seconds, workloads, case_budget, deadline,
+            log):
     """Run every case; return {(impl, cell, workload, mode, threads): [samples]} and loads.
 
     A case stops after MIN_ROUNDS rounds once it has used case_budget seconds, so that a
     loaded machine, which slows two-thread runs most, cannot stretch the run without bound.
+    Cases that would start after the monotonic time `deadline` are skipped.
     """
     samples = {}
     loads = []
     errors = {}
     names = [name for name in IMPLEMENTATIONS if name in workers]
-    for workload in workloads:
-        rounds = rounds_large if workload in LARGE else rounds_small
-        for threads in THREADS:
+    # All one-thread cases first: most targets rest on them, and a deadline cuts the end.
+    for threads in THREADS:
+        for workload in workloads:
+            rounds = rounds_large if workload in LARGE else rounds_small
             for cell in CELLS:
                 for mode in MODES:
                     active = [n for n in names if supported(n, cell, threads)]
                     started = time.monotonic()
+                    if started > deadline:
+                        for name in active:
+                            errors[(name, cell, workload, mode, threads)] = \
+                                "skipped: the run reached its --deadline-minutes"
+                        continue
                     for round_index in range(rounds):
                         if (round_index >= MIN_ROUNDS
                                 and time.monotonic() - started > case_budget):
@@ -658,6 +666,9 @@ def main():
     parser.add_argument("--case-budget", type=float, default=60.0,
                         help="Seconds after which a case stops adding rounds (it always gets "
                              "%d rounds)" % MIN_ROUNDS)
+    parser.add_argument("--deadline-minutes", type=float, default=120.0,
+                        help="Minutes after which no new case starts and the Google Benchmark "
+                             "suite is skipped; the report marks what was skipped")
     parser.add_argument("--workloads", default="abcde", help="Workload ids to run")
     parser.add_argument("--gb-min-time", type=float, default=0.2,
                         help="--benchmark_min_time of the Google Benchmark suite, in seconds")
@@ -697,7 +708,8 @@ def main():
     try:
         samples, loads, errors = measure(workers, arguments.rounds_large,
                                          arguments.rounds_small, arguments.min_seconds,
-                                         workloads, arguments.case_budget, log)
+                                         workloads, arguments.case_budget,
+                                         started + 60 * arguments.deadline_minutes, log)
     finally:
         for worker in set(workers.values()):
             worker.close()
@@ -706,7 +718,11 @@ def main():
     raw_path.write_text(json.dumps({" ".join(map(str, k)): v for k, v in samples.items()},
                                    indent=1))
     google_reports = None
-    if not arguments.skip_google_benchmark:
+    if arguments.skip_google_benchmark:
+        log("Google Benchmark suite skipped (--skip-google-benchmark)")
+    elif time.monotonic() > started + 60 * arguments.deadline_minutes:
+        log("Google Benchmark suite skipped: the run reached its --deadline-minutes")
+    else:
         google_reports = run_google_benchmarks(build_dir, arguments.gb_min_time, log)
 
     cache = read_cmake_cache(build_dir)
