@@ -1,7 +1,7 @@
 // Eigen's matrix product alone, at the shapes the benchmark stacks use: the ceiling that the
 // cells' per-step and whole-sequence products can reach on this machine (1 thread). Times and
-// rates use the process CPU time (Google Benchmark's default), which other processes on the
-// machine disturb less than the wall time.
+// rates use the CPU time of the benchmark thread (Google Benchmark's default), which other
+// processes on the machine disturb less than the wall time.
 #include <benchmark/benchmark.h>
 
 #include <Eigen/Core>
