@@ -31,6 +31,9 @@ if(DEEPRNN_SANITIZE)
                         "${CMAKE_CXX_COMPILER_ID} does not take -fsanitize=; use GCC or Clang, "
                         "or set DEEPRNN_SANITIZE to an empty string")
   endif()
+  # NOTE: GCC 12 with sanitizers also reports a false -Wmaybe-uninitialized inside
+  # libstdc++'s <regex>, which Catch2 includes, so DEEPRNN_WARNINGS_AS_ERRORS=ON together
+  # with DEEPRNN_SANITIZE fails to build the tests with that compiler.
   # -fno-sanitize-recover makes every report fatal, so a test cannot pass after one.
   set(deeprnn_sanitize_flags -fsanitize=${DEEPRNN_SANITIZE} -fno-sanitize-recover=all
       -fno-omit-frame-pointer)
