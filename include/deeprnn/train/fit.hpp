@@ -218,7 +218,8 @@ Evaluation evaluate(Model& model, const LabeledSequences& data, Index batch_size
 // At the end the best weights are restored when restore_best_weights is set and a validation
 // set was given. Every random draw comes from `random`, so the same seed, data and options
 // give the same weights, and a run resumed from a checkpoint after epoch k continues exactly
-// as an uninterrupted run (see checkpoint.hpp). Throws when a gradient norm is not finite.
+// as an uninterrupted run (see checkpoint.hpp). With clipping on, throws when a gradient norm
+// is not finite; without it, the next forward pass throws on the non-finite values.
 template <class Model, class Optimizer>
 FitResult fit(Model& model, Optimizer& optimizer, Random& random,
               TrainingState<typename Model::Scalar>& state, const FitData& data,
