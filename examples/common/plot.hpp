@@ -108,11 +108,25 @@ inline std::string tick_text(double value, double step, bool percent) {
 
 inline void render_panel(std::ostringstream& svg, const PlotPanel& panel, double left, double top,
                          double width, double height) {
-  // Margins inside the panel for tick labels, axis labels, title and legend.
+  // Margins inside the panel for tick labels, axis labels, title and legend. The legend wraps
+  // into as many rows as the plot's width needs, and the plot gives up the height.
   const double plot_left = left + 64;
   const double plot_top = top + 34;
   const double plot_width = width - 84;
-  const double plot_height = height - 100;
+  const auto legend_entry_width = [](const PlotSeries& series) {
+    return 40 + 6.5 * static_cast<double>(series.label.size());
+  };
+  int legend_rows = 1;
+  double row_width = 0.0;
+  for (const PlotSeries& series : panel.series) {
+    if (row_width > 0.0 && row_width + legend_entry_width(series) > plot_width) {
+      ++legend_rows;
+      row_width = 0.0;
+    }
+    row_width += legend_entry_width(series);
+  }
+  constexpr double legend_row_height = 16;
+  const double plot_height = height - 100 - legend_row_height * (legend_rows - 1);
 
   double x_low = std::numeric_limits<double>::infinity();
   double x_high = -x_low;
@@ -193,17 +207,21 @@ inline void render_panel(std::ostringstream& svg, const PlotPanel& panel, double
     }
   }
 
-  // Legend below the x-axis label, entries side by side.
+  // Legend below the x-axis label, entries side by side in rows.
   double legend_x = plot_left;
-  const double legend_y = plot_top + plot_height + 54;
+  double legend_y = plot_top + plot_height + 54;
   for (const PlotSeries& series : panel.series) {
+    if (legend_x > plot_left && legend_x + legend_entry_width(series) > plot_left + plot_width) {
+      legend_x = plot_left;
+      legend_y += legend_row_height;
+    }
     const std::string dash = series.dashed ? " stroke-dasharray=\"6 4\"" : "";
     svg << "<line x1=\"" << legend_x << "\" y1=\"" << legend_y << "\" x2=\"" << legend_x + 22
         << "\" y2=\"" << legend_y << "\" stroke=\"" << series.color << "\" stroke-width=\"2\""
         << dash << "/>\n";
     svg << "<text x=\"" << legend_x + 27 << "\" y=\"" << legend_y + 4 << "\" font-size=\"11\">"
         << xml_escaped(series.label) << "</text>\n";
-    legend_x += 40 + 6.5 * static_cast<double>(series.label.size());
+    legend_x += legend_entry_width(series);
   }
 }
 
