@@ -1,10 +1,12 @@
 // Element-wise activations applied in place to Eigen matrices or blocks.
 #pragma once
 
+// clang-format off: the check must come before any other include.
+#include "header_check.hpp"
+// clang-format on
+
 #include <Eigen/Core>
 #include <type_traits>
-
-#include "header_check.hpp"
 
 namespace deeprnn::detail {
 

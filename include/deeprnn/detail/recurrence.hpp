@@ -2,12 +2,14 @@
 // sequence, with per-sample lengths, initial states and truncated backpropagation.
 #pragma once
 
+// clang-format off: the check must come before any other include.
+#include "header_check.hpp"
+// clang-format on
+
 #include <deeprnn/cells/cell_concept.hpp>
 #include <span>
 #include <utility>
 #include <vector>
-
-#include "header_check.hpp"
 
 namespace deeprnn::detail {
 
