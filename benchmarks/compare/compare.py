@@ -249,10 +249,11 @@ def git_state():
     return commit + (" with uncommitted changes in include/" if dirty else "")
 
 
-def run_google_benchmarks(build_dir, min_time, log):
-    """Run both thread variants of the Google Benchmark suite; return their JSON reports."""
+def run_google_benchmarks(build_dir, min_time, thread_counts, log):
+    """Run the Google Benchmark suite for each thread count; return their JSON reports."""
     reports = {}
-    for threads, name in ((1, "deeprnn_benchmarks_1thread"), (2, "deeprnn_benchmarks_2threads")):
+    programs = {1: "deeprnn_benchmarks_1thread", 2: "deeprnn_benchmarks_2threads"}
+    for threads, name in ((t, programs[t]) for t in thread_counts):
         program = Path(build_dir) / "benchmarks" / name
         output = Path(build_dir) / ("%s.json" % name)
         started = time.monotonic()
@@ -492,7 +493,8 @@ def google_benchmark_lines(reports):
         for entry in report["benchmarks"]:
             if entry.get("run_type") == "aggregate":
                 continue
-            rows[(threads, entry["name"])] = entry
+            # UseRealTime() appends "/real_time" to every name.
+            rows[(threads, entry["name"].removesuffix("/real_time"))] = entry
 
     def entry_text(threads, name):
         entry = rows.get((threads, name))
@@ -640,12 +642,34 @@ def write_results(path, context, report, errors, targets, google_reports, worklo
                 continue
             lines.append("- %s: %s" % (" ".join(str(k) for k in key), message))
     if google_reports:
-        lines += ["", "## deeprnn alone: Google Benchmark suite", ""]
-        lines += ["`deeprnn_benchmarks_1thread` and `deeprnn_benchmarks_2threads`, run one "
-                  "after the other after the comparison (not interleaved with the other "
-                  "implementations), `--benchmark_min_time=%g`." % context["gb_min_time"], ""]
-        lines += google_benchmark_lines(google_reports)
+        lines += [""] + google_benchmark_section(google_reports, context["gb_min_time"], None)
     path.write_text("\n".join(lines) + "\n")
+
+
+GOOGLE_BENCHMARK_TITLE = "## deeprnn alone: Google Benchmark suite"
+
+
+def google_benchmark_section(google_reports, min_time, loads):
+    """The report section of the Google Benchmark suite; `loads` = (before, after) or None."""
+    programs = " and ".join("`deeprnn_benchmarks_%s`" % ("1thread" if t == 1 else "2threads")
+                            for t in sorted(google_reports))
+    text = ("%s, run after the comparison (not interleaved with the other implementations), "
+            "`--benchmark_min_time=%g`; n/a marks a variant that was not run." % (
+                programs, min_time))
+    if loads:
+        text += " 1-minute load average %.2f before and %.2f after this suite." % loads
+    return [GOOGLE_BENCHMARK_TITLE, "", text, ""] + google_benchmark_lines(google_reports)
+
+
+def append_google_benchmark(path, build_dir, min_time, thread_counts, log):
+    """Run the Google Benchmark suite and put its section into an existing report."""
+    load_before = os.getloadavg()[0]
+    reports = run_google_benchmarks(build_dir, min_time, thread_counts, log)
+    section = google_benchmark_section(reports, min_time, (load_before, os.getloadavg()[0]))
+    text = path.read_text()
+    if GOOGLE_BENCHMARK_TITLE in text:
+        text = text[:text.index(GOOGLE_BENCHMARK_TITLE)].rstrip("\n") + "\n"
+    path.write_text(text + "\n" + "\n".join(section) + "\n")
 
 
 def main():
@@ -672,6 +696,12 @@ def main():
     parser.add_argument("--workloads", default="abcde", help="Workload ids to run")
     parser.add_argument("--gb-min-time", type=float, default=0.2,
                         help="--benchmark_min_time of the Google Benchmark suite, in seconds")
+    parser.add_argument("--gb-threads", type=lambda text: [int(t) for t in text.split(",")],
+                        default=[1, 2],
+                        help="Thread variants of the Google Benchmark suite to run, e.g. 1,2")
+    parser.add_argument("--google-benchmark-only", action="store_true",
+                        help="Only run the Google Benchmark suite and replace its section in "
+                             "the existing --output report")
     parser.add_argument("--skip-google-benchmark", action="store_true",
                         help="Do not run the Google Benchmark suite")
     arguments = parser.parse_args()
@@ -683,6 +713,11 @@ def main():
 
     load_before = os.getloadavg()[0]
     build_dir = Path(arguments.build_dir)
+    if arguments.google_benchmark_only:
+        append_google_benchmark(Path(arguments.output), build_dir, arguments.gb_min_time,
+                                arguments.gb_threads, log)
+        log("wrote %s" % arguments.output)
+        return 0
     peak = json.loads(subprocess.run([str(build_dir / "benchmarks" / "deeprnn_fp32_peak")],
                                      capture_output=True, text=True, check=True,
                                      env=worker_environment()).stdout)
@@ -723,7 +758,8 @@ def main():
     elif time.monotonic() > started + 60 * arguments.deadline_minutes:
         log("Google Benchmark suite skipped: the run reached its --deadline-minutes")
     else:
-        google_reports = run_google_benchmarks(build_dir, arguments.gb_min_time, log)
+        google_reports = run_google_benchmarks(build_dir, arguments.gb_min_time,
+                                               arguments.gb_threads, log)
 
     cache = read_cmake_cache(build_dir)
     compiler_version = subprocess.run([cache.get("CMAKE_CXX_COMPILER", "c++"), "--version"],
