@@ -67,9 +67,9 @@ void print_model_summary(const wl::Options& options, wl::Variant variant) {
             << ") -> 3 x LSTM(" << options.hidden_size << ") -> "
             << wl::variant_description(variant) << " -> Dense(8) softmax; " << parameters
             << " float parameters\n"
-            << "Training: Adam " << options.learning_rate << ", batch " << options.batch_size
-            << ", clip-norm " << options.clip_norm << ", " << options.epochs << " epochs, seed "
-            << options.seed << std::endl;
+            << "Training: " << options.init << " initial weights, Adam " << options.learning_rate
+            << ", batch " << options.batch_size << ", clip-norm " << options.clip_norm << ", "
+            << options.epochs << " epochs, seed " << options.seed << std::endl;
 }
 
 // Trains one variant, printing a line per epoch and a progress line while an epoch runs.

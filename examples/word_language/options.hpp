@@ -18,6 +18,9 @@ struct Options {
   std::int64_t embedding_size = 32;
   std::int64_t hidden_size = 64;
   double dropout = 0.2;
+  // "keras" (glorot_uniform, orthogonal, unit forget bias, embedding uniform +-0.05) or
+  // "pytorch" (uniform +-1/sqrt(H), embedding standard normal); see init.hpp.
+  std::string init = "keras";
   double clip_norm = 5.0;
   std::int64_t patience = 0;
   std::uint64_t seed = 1;
@@ -73,6 +76,9 @@ inline bool parse_options(int argc, const char* const* argv, Options& options) {
   command_line.add_option("dropout", "RATE", options.dropout,
                           "SpatialDropout1D rate on the embeddings during training, in [0, 1)", 0.0,
                           0.99);
+  command_line.add_option("init", "NAME", options.init,
+                          "initial weights: keras (Keras' defaults) or pytorch (PyTorch's "
+                          "defaults)");
   command_line.add_option("clip-norm", "NORM", options.clip_norm,
                           "rescale gradients whose global L2 norm exceeds this; 0 turns it off",
                           0.0, 1e6);
@@ -118,6 +124,9 @@ inline bool parse_options(int argc, const char* const* argv, Options& options) {
     throw command_line_error(
         "--compare trains both variants; it cannot be combined with "
         "--summary, --predict or --evaluate");
+  }
+  if (options.init != "keras" && options.init != "pytorch") {
+    throw command_line_error("--init is '" + options.init + "', expected keras or pytorch");
   }
   if (!options.predict.empty() && options.evaluate) {
     throw command_line_error("give either --predict or --evaluate, not both");

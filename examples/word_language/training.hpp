@@ -114,6 +114,7 @@ inline std::map<std::string, std::string> checkpoint_metadata(
           {"embedding_size", std::to_string(options.embedding_size)},
           {"hidden_size", std::to_string(options.hidden_size)},
           {"dropout", std::to_string(options.dropout)},
+          {"init", options.init},
           {"seed", std::to_string(options.seed)}};
 }
 
@@ -136,7 +137,11 @@ inline TrainingOutcome train_variant(const Options& options, const WordData& dat
   Model model(model_config(options.embedding_size, options.hidden_size, options.dropout, variant,
                            class_count));
   Random random(options.seed);
-  init::keras_default(model, random);
+  if (options.init == "pytorch") {
+    init::pytorch_default(model, random);
+  } else {
+    init::keras_default(model, random);
+  }
   Adam<float> optimizer(AdamOptions::keras(options.learning_rate));
   optimizer.add(model);
 
