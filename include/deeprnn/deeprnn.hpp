@@ -16,8 +16,12 @@
 #include <deeprnn/random.hpp>
 #include <deeprnn/stacked_rnn.hpp>
 #include <deeprnn/summary_rnn.hpp>
+#include <deeprnn/train/batching.hpp>
+#include <deeprnn/train/checkpoint.hpp>
+#include <deeprnn/train/fit.hpp>
 #include <deeprnn/train/losses.hpp>
 #include <deeprnn/train/metrics.hpp>
+#include <deeprnn/train/model.hpp>
 #include <deeprnn/train/optimizers.hpp>
 #include <deeprnn/train/parameters.hpp>
 #include <deeprnn/train/schedules.hpp>
