@@ -1,6 +1,7 @@
 // births_forecast: one-day-ahead forecasts of US daily births 1969-1988 with a stacked GRU,
 // early stopping on 1985-1986 and the test RMSE on 1987-1988 next to simple baselines. Run
 // with --help for the options.
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -240,7 +241,7 @@ int run_prediction(const bf::Options& options) {
             << ex::split_name(ex::births_split_of_year(day.year)) << " split)\n"
             << "  forecast            " << std::setw(8) << std::llround(forecast) << "\n"
             << "  true count          " << std::setw(8) << day.births << "\n"
-            << "  error               " << std::setw(8) << std::llround(forecast - day.births)
+            << "  forecast - true     " << std::setw(8) << std::llround(forecast - day.births)
             << "\n"
             << "  persistence         " << std::setw(8) << data->days[d - 1].births << "\n"
             << "  same day last week  " << std::setw(8) << data->days[d - 7].births << "\n";
@@ -259,7 +260,7 @@ int run_forecast(const bf::Options& options) {
   ex::CsvTable table({"year", "month", "day", "day_of_week", "births", "forecast"});
   ex::PlotSeries truth{"true count", {}, {}, "#1f77b4", false};
   ex::PlotSeries predicted{"forecast", {}, {}, "#ff7f0e", true};
-  std::cout << "date        day    births  forecast   error\n";
+  std::cout << "date        day    births  forecast   error (forecast - births)\n";
   for (std::size_t i = 0; i < days.size(); ++i) {
     const ex::BirthsDay& day = data->days[days[i]];
     std::cout << ex::detail::iso_date(day) << "  " << bf::weekday_name(day.day_of_week)
@@ -277,12 +278,26 @@ int run_forecast(const bf::Options& options) {
   const std::filesystem::path csv_path = options.output_dir / "forecast.csv";
   const std::filesystem::path svg_path = options.output_dir / "forecast.svg";
   table.write(csv_path);
-  ex::write_svg_chart(svg_path, "births_forecast: test years 1987-1988",
-                      {ex::PlotPanel{"One-day-ahead forecast",
-                                     "day of the test period",
-                                     "births",
-                                     {truth, predicted},
-                                     false}});
+
+  // The whole period shows the yearly cycle; its last 13 weeks show single days, with
+  // Thanksgiving and Christmas.
+  const std::size_t zoom_days = std::min<std::size_t>(91, days.size());
+  const auto last_days = [&](const ex::PlotSeries& series) {
+    ex::PlotSeries part = series;
+    part.x.erase(part.x.begin(), part.x.end() - static_cast<std::ptrdiff_t>(zoom_days));
+    part.y.erase(part.y.begin(), part.y.end() - static_cast<std::ptrdiff_t>(zoom_days));
+    return part;
+  };
+  const ex::BirthsDay& zoom_start = data->days[days[days.size() - zoom_days]];
+  ex::write_svg_chart(
+      svg_path, "births_forecast: test years 1987-1988",
+      {ex::PlotPanel{
+           "Whole test period", "day of the test period", "births", {truth, predicted}, false},
+       ex::PlotPanel{"From " + ex::detail::iso_date(zoom_start) + " on",
+                     "day of the test period",
+                     "births",
+                     {last_days(truth), last_days(predicted)},
+                     false}});
   std::cout << "\nTest RMSE " << bf::fixed(bf::rmse_births(*data, days, forecasts), 1)
             << " births over " << days.size() << " days (weights of epoch " << loaded.epoch
             << ")\nForecasts: " << std::filesystem::absolute(csv_path).string()
