@@ -54,7 +54,7 @@ struct TrainingSettings {
   Index window = 56;
   Index batch_size = 32;
   double learning_rate = 3e-3;
-  double final_learning_rate = 3e-4;
+  double final_learning_rate = 1e-4;
   double clip_norm = 1.0;
   std::int64_t epochs = 60;
 };

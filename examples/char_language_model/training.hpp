@@ -108,10 +108,10 @@ inline double evaluate_bits_per_character(CharLanguageModel& model, std::span<co
 }
 
 struct TrainingSettings {
-  Index streams = 32;
-  Index window = 100;
-  double learning_rate = 3e-3;
-  double final_learning_rate = 3e-4;
+  Index streams = 16;
+  Index window = 64;
+  double learning_rate = 5e-3;
+  double final_learning_rate = 5e-4;
   double clip_norm = 1.0;
   std::int64_t epochs = 1;
 };
@@ -150,7 +150,7 @@ class StreamTrainer {
   EpochTraining train_epoch(std::int64_t epoch,
                             const std::function<void(const WindowProgress&)>& on_window) {
     const auto offset = static_cast<Index>(random_.uniform_index(
-        static_cast<std::uint64_t>(std::min<Index>(settings_.window, max_offset()))));
+        static_cast<std::uint64_t>(std::min<Index>(settings_.window, offset_count()))));
     const TextStreams windows(text_, settings_.streams, settings_.window, offset);
     model_.set_training(true);
     model_.reset_state();
@@ -202,8 +202,8 @@ class StreamTrainer {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
 
-  // The largest offset that still leaves every stream at least 2 characters.
-  Index max_offset() const {
+  // Number of offsets 0, 1, ... that still leave every stream at least 2 characters.
+  Index offset_count() const {
     return std::max<Index>(1, static_cast<Index>(text_.size()) - 2 * settings_.streams + 1);
   }
 
