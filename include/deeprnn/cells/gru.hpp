@@ -4,6 +4,7 @@
 #include <deeprnn/cells/cell_concept.hpp>
 #include <deeprnn/core.hpp>
 #include <deeprnn/detail/activations.hpp>
+#include <deeprnn/detail/packed_gemm.hpp>
 
 namespace deeprnn {
 
@@ -50,6 +51,13 @@ class GRU {
     Matrix<Scalar> d_recurrent;
     Matrix<Scalar> recurrent_mask;  // H x B recurrent dropout mask, or empty
     Matrix<Scalar> masked_hidden;   // H x T*B: h * recurrent_mask of each step
+    // The recurrent weights of one call, packed for the forward steps and transposed for the
+    // backward steps: W_hh (after), or W_h{r,z} here and W_hn in the *_n copies (before).
+    detail::PackedMatrix<Scalar> packed_hh;
+    detail::PackedMatrix<Scalar> packed_hh_t;
+    detail::PackedMatrix<Scalar> packed_hn;
+    detail::PackedMatrix<Scalar> packed_hn_t;
+    detail::PackedMatrix<Scalar> packed_large;  // left operand of the current large product
   };
 
   RecurrentParameters<Scalar> parameters;
@@ -73,8 +81,11 @@ class GRU {
     ws.candidate_term.resize(H, steps * batch);
     if constexpr (Reset == ResetGate::after) {
       ws.d_recurrent.resize(3 * H, steps * batch);
+      detail::pack_for_steps(ws.packed_hh, parameters.weight_hh, steps);
     } else {
       ws.d_recurrent.resize(H, batch);
+      detail::pack_for_steps(ws.packed_hh, parameters.weight_hh.topRows(2 * H), steps);
+      detail::pack_for_steps(ws.packed_hn, parameters.weight_hh.bottomRows(H), steps);
     }
   }
 
@@ -82,7 +93,7 @@ class GRU {
   // ResetGate::before, all but b_hn (which the reset gate scales) for ResetGate::after.
   void project_input(Workspace& ws, const ConstMatrixRef<Scalar>& x) const {
     const Index H = hidden_size();
-    ws.gates.noalias() = parameters.weight_ih * x;
+    detail::multiply_packing(ws.packed_large, parameters.weight_ih, x, ws.gates, false);
     if constexpr (Reset == ResetGate::after) {
       Vector<Scalar> bias = parameters.bias_ih;
       bias.head(2 * H) += parameters.bias_hh.head(2 * H);
@@ -101,7 +112,7 @@ class GRU {
     auto candidate_term = ws.candidate_term.middleCols(t * B, B);
 
     if constexpr (Reset == ResetGate::after) {
-      ws.recurrent.noalias() = parameters.weight_hh * h_recurrent;
+      detail::multiply_weight(ws.packed_hh, parameters.weight_hh, h_recurrent, ws.recurrent, false);
       a.topRows(2 * H) += ws.recurrent.topRows(2 * H);
       detail::sigmoid_in_place(a.topRows(2 * H));
       candidate_term = ws.recurrent.bottomRows(H);
@@ -110,11 +121,13 @@ class GRU {
     } else {
       auto recurrent_rz = ws.recurrent.topRows(2 * H);
       auto recurrent_n = ws.recurrent.bottomRows(H);
-      recurrent_rz.noalias() = parameters.weight_hh.topRows(2 * H) * h_recurrent;
+      detail::multiply_weight(ws.packed_hh, parameters.weight_hh.topRows(2 * H), h_recurrent,
+                              recurrent_rz, false);
       a.topRows(2 * H) += recurrent_rz;
       detail::sigmoid_in_place(a.topRows(2 * H));
       candidate_term.array() = a.topRows(H).array() * h_recurrent.array();
-      recurrent_n.noalias() = parameters.weight_hh.bottomRows(H) * candidate_term;
+      detail::multiply_weight(ws.packed_hn, parameters.weight_hh.bottomRows(H), candidate_term,
+                              recurrent_n, false);
       a.bottomRows(H) += recurrent_n;
     }
     detail::tanh_in_place(a.bottomRows(H));
@@ -128,6 +141,7 @@ class GRU {
                      const StateGradient<Scalar>& d_next, StateGradient<Scalar>& d_prev) const {
     const Index H = hidden_size();
     const Index B = ws.batch;
+    if (t == ws.steps - 1) pack_transposed_weights(ws);
     const auto a = ws.gates.middleCols(t * B, B);
     const auto r = a.topRows(H).array();
     const auto z = a.middleRows(H, H).array();
@@ -146,15 +160,18 @@ class GRU {
       auto d_recurrent = ws.d_recurrent.middleCols(t * B, B);
       d_recurrent.topRows(2 * H) = da.topRows(2 * H);
       d_recurrent.bottomRows(H).array() = da_n * r;
-      d_prev[0].noalias() = parameters.weight_hh.transpose() * d_recurrent;
+      detail::multiply_weight(ws.packed_hh_t, parameters.weight_hh.transpose(), d_recurrent,
+                              d_prev[0], false);
       detail::mask_recurrent_gradient(ws, d_prev[0]);
       d_prev[0].array() += dh * z;
     } else {
       auto& d_reset_hidden = ws.d_recurrent;  // H x B: d(r * h)
       const auto h_recurrent = detail::recurrent_inputs(ws, states).middleCols(t * B, B).array();
-      d_reset_hidden.noalias() = parameters.weight_hh.bottomRows(H).transpose() * da.bottomRows(H);
+      detail::multiply_weight(ws.packed_hn_t, parameters.weight_hh.bottomRows(H).transpose(),
+                              da.bottomRows(H), d_reset_hidden, false);
       da.topRows(H).array() = d_reset_hidden.array() * h_recurrent * r * (Scalar(1) - r);
-      d_prev[0].noalias() = parameters.weight_hh.topRows(2 * H).transpose() * da.topRows(2 * H);
+      detail::multiply_weight(ws.packed_hh_t, parameters.weight_hh.topRows(2 * H).transpose(),
+                              da.topRows(2 * H), d_prev[0], false);
       d_prev[0].array() += d_reset_hidden.array() * r;
       detail::mask_recurrent_gradient(ws, d_prev[0]);
       d_prev[0].array() += dh * z;
@@ -166,18 +183,39 @@ class GRU {
                             Matrix<Scalar>* dx) const {
     const Index H = hidden_size();
     const auto h_prev = detail::recurrent_inputs(ws, states);
-    grads.weight_ih.noalias() += ws.d_gates * x.transpose();
+    detail::multiply_packing(ws.packed_large, ws.d_gates, x.transpose(), grads.weight_ih, true);
     grads.bias_ih += ws.d_gates.rowwise().sum();
     if constexpr (Reset == ResetGate::after) {
-      grads.weight_hh.noalias() += ws.d_recurrent * h_prev.transpose();
+      detail::multiply_packing(ws.packed_large, ws.d_recurrent, h_prev.transpose(), grads.weight_hh,
+                               true);
       grads.bias_hh += ws.d_recurrent.rowwise().sum();
     } else {
-      grads.weight_hh.topRows(2 * H).noalias() += ws.d_gates.topRows(2 * H) * h_prev.transpose();
-      grads.weight_hh.bottomRows(H).noalias() +=
-          ws.d_gates.bottomRows(H) * ws.candidate_term.transpose();
+      auto d_weight_rz = grads.weight_hh.topRows(2 * H);
+      auto d_weight_n = grads.weight_hh.bottomRows(H);
+      detail::multiply_packing(ws.packed_large, ws.d_gates.topRows(2 * H), h_prev.transpose(),
+                               d_weight_rz, true);
+      detail::multiply_packing(ws.packed_large, ws.d_gates.bottomRows(H),
+                               ws.candidate_term.transpose(), d_weight_n, true);
       grads.bias_hh += ws.d_gates.rowwise().sum();
     }
-    if (dx != nullptr) dx->noalias() = parameters.weight_ih.transpose() * ws.d_gates;
+    if (dx != nullptr) {
+      dx->resize(input_size(), ws.d_gates.cols());
+      detail::multiply_packing(ws.packed_large, parameters.weight_ih.transpose(), ws.d_gates, *dx,
+                               false);
+    }
+  }
+
+ private:
+  void pack_transposed_weights(Workspace& ws) const {
+    const Index H = hidden_size();
+    if constexpr (Reset == ResetGate::after) {
+      detail::pack_for_steps(ws.packed_hh_t, parameters.weight_hh.transpose(), ws.steps);
+    } else {
+      detail::pack_for_steps(ws.packed_hh_t, parameters.weight_hh.topRows(2 * H).transpose(),
+                             ws.steps);
+      detail::pack_for_steps(ws.packed_hn_t, parameters.weight_hh.bottomRows(H).transpose(),
+                             ws.steps);
+    }
   }
 };
 

@@ -4,6 +4,7 @@
 #include <deeprnn/cells/cell_concept.hpp>
 #include <deeprnn/core.hpp>
 #include <deeprnn/detail/activations.hpp>
+#include <deeprnn/detail/packed_gemm.hpp>
 
 namespace deeprnn {
 
@@ -33,6 +34,9 @@ class LSTM {
     Matrix<Scalar> d_cell_total;    // H x B: dc~ of the current step
     Matrix<Scalar> recurrent_mask;  // H x B recurrent dropout mask, or empty
     Matrix<Scalar> masked_hidden;   // H x T*B: h * recurrent_mask of each step
+    detail::PackedMatrix<Scalar> packed_hh;     // W_hh for the steps of a forward call
+    detail::PackedMatrix<Scalar> packed_hh_t;   // W_hh^T for the steps of a backward call
+    detail::PackedMatrix<Scalar> packed_large;  // left operand of the current large product
   };
 
   RecurrentParameters<Scalar> parameters;
@@ -54,10 +58,11 @@ class LSTM {
     ws.tanh_cell.resize(H, steps * batch);
     ws.d_gates.resize(4 * H, steps * batch);
     ws.d_cell_total.resize(H, batch);
+    detail::pack_for_steps(ws.packed_hh, parameters.weight_hh, steps);
   }
 
   void project_input(Workspace& ws, const ConstMatrixRef<Scalar>& x) const {
-    ws.gates.noalias() = parameters.weight_ih * x;
+    detail::multiply_packing(ws.packed_large, parameters.weight_ih, x, ws.gates, false);
     ws.gates.colwise() += parameters.bias_ih + parameters.bias_hh;
   }
 
@@ -65,7 +70,8 @@ class LSTM {
     const Index H = hidden_size();
     const Index B = ws.batch;
     auto a = ws.gates.middleCols(t * B, B);
-    a.noalias() += parameters.weight_hh * detail::recurrent_input(ws, states, t);
+    detail::multiply_weight(ws.packed_hh, parameters.weight_hh,
+                            detail::recurrent_input(ws, states, t), a, true);
 
     detail::sigmoid_in_place(a.topRows(2 * H));
     detail::tanh_in_place(a.middleRows(2 * H, H));
@@ -86,6 +92,9 @@ class LSTM {
                      const StateGradient<Scalar>& d_next, StateGradient<Scalar>& d_prev) const {
     const Index H = hidden_size();
     const Index B = ws.batch;
+    if (t == ws.steps - 1) {
+      detail::pack_for_steps(ws.packed_hh_t, parameters.weight_hh.transpose(), ws.steps);
+    }
     const auto a = ws.gates.middleCols(t * B, B);
     const auto i = a.topRows(H).array();
     const auto f = a.middleRows(H, H).array();
@@ -104,7 +113,7 @@ class LSTM {
     da.bottomRows(H).array() = dh * tanh_c * o * (Scalar(1) - o);
 
     d_prev[1].array() = dc * f;
-    d_prev[0].noalias() = parameters.weight_hh.transpose() * da;
+    detail::multiply_weight(ws.packed_hh_t, parameters.weight_hh.transpose(), da, d_prev[0], false);
     detail::mask_recurrent_gradient(ws, d_prev[0]);
   }
 
@@ -112,11 +121,17 @@ class LSTM {
                             const StateSequence<Scalar>& states, RecurrentParameters<Scalar>& grads,
                             Matrix<Scalar>* dx) const {
     const Vector<Scalar> d_bias = ws.d_gates.rowwise().sum();
-    grads.weight_ih.noalias() += ws.d_gates * x.transpose();
-    grads.weight_hh.noalias() += ws.d_gates * detail::recurrent_inputs(ws, states).transpose();
+    detail::multiply_packing(ws.packed_large, ws.d_gates, x.transpose(), grads.weight_ih, true);
+    detail::multiply_packing(ws.packed_large, ws.d_gates,
+                             detail::recurrent_inputs(ws, states).transpose(), grads.weight_hh,
+                             true);
     grads.bias_ih += d_bias;
     grads.bias_hh += d_bias;
-    if (dx != nullptr) dx->noalias() = parameters.weight_ih.transpose() * ws.d_gates;
+    if (dx != nullptr) {
+      dx->resize(input_size(), ws.d_gates.cols());
+      detail::multiply_packing(ws.packed_large, parameters.weight_ih.transpose(), ws.d_gates, *dx,
+                               false);
+    }
   }
 };
 

@@ -4,6 +4,7 @@
 #include <deeprnn/cells/cell_concept.hpp>
 #include <deeprnn/core.hpp>
 #include <deeprnn/detail/activations.hpp>
+#include <deeprnn/detail/packed_gemm.hpp>
 
 namespace deeprnn {
 
@@ -28,6 +29,9 @@ class SimpleRNN {
     Matrix<Scalar> d_gates;         // H x T*B: dL/da
     Matrix<Scalar> recurrent_mask;  // H x B recurrent dropout mask, or empty
     Matrix<Scalar> masked_hidden;   // H x T*B: h * recurrent_mask of each step
+    detail::PackedMatrix<Scalar> packed_hh;     // W_hh for the steps of a forward call
+    detail::PackedMatrix<Scalar> packed_hh_t;   // W_hh^T for the steps of a backward call
+    detail::PackedMatrix<Scalar> packed_large;  // left operand of the current large product
   };
 
   RecurrentParameters<Scalar> parameters;
@@ -46,17 +50,19 @@ class SimpleRNN {
     ws.batch = batch;
     ws.gates.resize(hidden_size(), steps * batch);
     ws.d_gates.resize(hidden_size(), steps * batch);
+    detail::pack_for_steps(ws.packed_hh, parameters.weight_hh, steps);
   }
 
   void project_input(Workspace& ws, const ConstMatrixRef<Scalar>& x) const {
-    ws.gates.noalias() = parameters.weight_ih * x;
+    detail::multiply_packing(ws.packed_large, parameters.weight_ih, x, ws.gates, false);
     ws.gates.colwise() += parameters.bias_ih + parameters.bias_hh;
   }
 
   void forward_step(Workspace& ws, Index t, StateSequence<Scalar>& states) const {
     const Index B = ws.batch;
     auto a = ws.gates.middleCols(t * B, B);
-    a.noalias() += parameters.weight_hh * detail::recurrent_input(ws, states, t);
+    detail::multiply_weight(ws.packed_hh, parameters.weight_hh,
+                            detail::recurrent_input(ws, states, t), a, true);
     if constexpr (Act == Activation::tanh) {
       detail::tanh_in_place(a);
     } else {
@@ -68,6 +74,9 @@ class SimpleRNN {
   void backward_step(Workspace& ws, Index t, const StateSequence<Scalar>& states,
                      const StateGradient<Scalar>& d_next, StateGradient<Scalar>& d_prev) const {
     const Index B = ws.batch;
+    if (t == ws.steps - 1) {
+      detail::pack_for_steps(ws.packed_hh_t, parameters.weight_hh.transpose(), ws.steps);
+    }
     const auto h = states[0].middleCols((t + 1) * B, B).array();
     auto da = ws.d_gates.middleCols(t * B, B);
     if constexpr (Act == Activation::tanh) {
@@ -75,7 +84,7 @@ class SimpleRNN {
     } else {
       da.array() = (h > Scalar(0)).select(d_next[0].array(), Scalar(0));
     }
-    d_prev[0].noalias() = parameters.weight_hh.transpose() * da;
+    detail::multiply_weight(ws.packed_hh_t, parameters.weight_hh.transpose(), da, d_prev[0], false);
     detail::mask_recurrent_gradient(ws, d_prev[0]);
   }
 
@@ -83,11 +92,17 @@ class SimpleRNN {
                             const StateSequence<Scalar>& states, RecurrentParameters<Scalar>& grads,
                             Matrix<Scalar>* dx) const {
     const Vector<Scalar> d_bias = ws.d_gates.rowwise().sum();
-    grads.weight_ih.noalias() += ws.d_gates * x.transpose();
-    grads.weight_hh.noalias() += ws.d_gates * detail::recurrent_inputs(ws, states).transpose();
+    detail::multiply_packing(ws.packed_large, ws.d_gates, x.transpose(), grads.weight_ih, true);
+    detail::multiply_packing(ws.packed_large, ws.d_gates,
+                             detail::recurrent_inputs(ws, states).transpose(), grads.weight_hh,
+                             true);
     grads.bias_ih += d_bias;
     grads.bias_hh += d_bias;
-    if (dx != nullptr) dx->noalias() = parameters.weight_ih.transpose() * ws.d_gates;
+    if (dx != nullptr) {
+      dx->resize(input_size(), ws.d_gates.cols());
+      detail::multiply_packing(ws.packed_large, parameters.weight_ih.transpose(), ws.d_gates, *dx,
+                               false);
+    }
   }
 };
 
