@@ -84,7 +84,7 @@ class LSTM {
     auto c_next = states[1].middleCols((t + 1) * B, B);
     auto tanh_c = ws.tanh_cell.middleCols(t * B, B);
     c_next.array() = f * states[1].middleCols(t * B, B).array() + i * g;
-    tanh_c.array() = c_next.array().tanh();
+    tanh_c.array() = detail::tanh(c_next.array());
     states[0].middleCols((t + 1) * B, B).array() = o * tanh_c.array();
   }
 
