@@ -30,7 +30,8 @@ long double reference_entry(const A& a, const B& b, Index i, Index j) {
 
 // Runs c (+)= a * b with c and b as blocks inside larger matrices filled with a sentinel, and
 // checks every entry of the block against the reference and every entry outside it for the
-// sentinel. `transposed` packs weight^T instead of weight.
+// sentinel. `transposed` packs weight^T instead of weight. B is read in place, or packed by
+// the product when it is passed as the transpose of an N x K block.
 template <class Scalar>
 void check_product(Index M, Index K, Index N, bool transposed, bool accumulate,
                    std::mt19937& random) {
@@ -38,11 +39,14 @@ void check_product(Index M, Index K, Index N, bool transposed, bool accumulate,
       transposed ? random_matrix<Scalar>(K, M, random) : random_matrix<Scalar>(M, K, random);
   const Matrix<Scalar> b_storage = random_matrix<Scalar>(K + 3, N + 2, random);
   const auto b = b_storage.block(2, 1, K, N);
+  const Matrix<Scalar> b_rows_storage = random_matrix<Scalar>(N + 1, K + 2, random);
+  const auto b_rows = b_rows_storage.block(1, 2, N, K);
   constexpr Scalar sentinel = Scalar(1234.5);
   Matrix<Scalar> c_storage = Matrix<Scalar>::Constant(M + 5, N + 3, sentinel);
   const Matrix<Scalar> c_start = random_matrix<Scalar>(M, N, random);
   auto c = c_storage.block(1, 2, M, N);
   c = c_start;
+  Matrix<Scalar> c_storage_packed_b = c_storage;
 
   deeprnn::detail::PackedMatrix<Scalar> packed;
   if (transposed) {
@@ -53,6 +57,9 @@ void check_product(Index M, Index K, Index N, bool transposed, bool accumulate,
   REQUIRE(packed.rows() == M);
   REQUIRE(packed.cols() == K);
   packed.multiply(b, c, accumulate);
+  auto c_packed_b = c_storage_packed_b.block(1, 2, M, N);
+  c_packed_b = c_start;
+  packed.multiply(b_rows.transpose(), c_packed_b, accumulate);
 
   const double tolerance = std::is_same_v<Scalar, float> ? 1e-5 : 1e-13;
   for (Index j = 0; j < N; ++j) {
@@ -61,15 +68,24 @@ void check_product(Index M, Index K, Index N, bool transposed, bool accumulate,
                                              : reference_entry(weight, b, i, j);
       const long double expected = accumulate ? product + c_start(i, j) : product;
       const double error = std::abs(static_cast<double>(c(i, j) - expected));
+      const long double product_packed_b =
+          transposed ? reference_entry(weight.transpose(), b_rows.transpose(), i, j)
+                     : reference_entry(weight, b_rows.transpose(), i, j);
+      const long double expected_packed_b =
+          accumulate ? product_packed_b + c_start(i, j) : product_packed_b;
+      const double error_packed_b =
+          std::abs(static_cast<double>(c_packed_b(i, j) - expected_packed_b));
       INFO("M=" << M << " K=" << K << " N=" << N << " transposed=" << transposed
                 << " accumulate=" << accumulate << " entry (" << i << ", " << j << ")");
       REQUIRE(error <= tolerance * (1.0 + std::sqrt(static_cast<double>(K))));
+      REQUIRE(error_packed_b <= tolerance * (1.0 + std::sqrt(static_cast<double>(K))));
     }
   }
   for (Index j = 0; j < c_storage.cols(); ++j) {
     for (Index i = 0; i < c_storage.rows(); ++i) {
       const bool inside = i >= 1 && i < 1 + M && j >= 2 && j < 2 + N;
       if (!inside) REQUIRE(c_storage(i, j) == sentinel);
+      if (!inside) REQUIRE(c_storage_packed_b(i, j) == sentinel);
     }
   }
 }

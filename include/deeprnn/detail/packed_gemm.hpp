@@ -33,12 +33,13 @@ struct PackedKernelShape {
 };
 
 // The kernel: c[0:rows, 0:Columns] (+)= panel * b for one panel of A (depth x R packets of
-// rows, k-major) and one packed column block of B (depth x Columns, k-major). When the block
-// has too few accumulators to hide the FMA latency, `Chains` sets of them take alternate k
-// and are summed at the end.
-template <class Scalar, int R, int Columns>
-void packed_kernel(const Scalar* panel, const Scalar* b, Index depth, Scalar* c, Index ldc,
-                   Index rows, bool accumulate) {
+// rows, k-major) and one column block of B, either packed (depth x Columns, k-major) or read
+// in place from a column-major matrix with leading dimension ldb. When the block has too few
+// accumulators to hide the FMA latency, `Chains` sets of them take alternate k and are
+// summed at the end.
+template <class Scalar, int R, int Columns, bool PackedB>
+void packed_kernel(const Scalar* panel, const Scalar* b, Index ldb, Index depth, Scalar* c,
+                   Index ldc, Index rows, bool accumulate) {
   using Shape = PackedKernelShape<Scalar>;
   using Packet = typename Shape::Packet;
   using namespace Eigen::internal;
@@ -56,7 +57,7 @@ void packed_kernel(const Scalar* panel, const Scalar* b, Index depth, Scalar* c,
     Packet a[R];
     for (int i = 0; i < R; ++i) a[i] = pload<Packet>(panel + k * L + i * P);
     for (int j = 0; j < Columns; ++j) {
-      const Packet b_kj = pset1<Packet>(b[k * Columns + j]);
+      const Packet b_kj = pset1<Packet>(PackedB ? b[k * Columns + j] : b[k + j * ldb]);
       for (int i = 0; i < R; ++i) acc[s][i][j] = pmadd(a[i], b_kj, acc[s][i][j]);
     }
   };
@@ -122,7 +123,7 @@ class PackedMatrix {
   Index cols() const { return cols_; }
 
   // c = A b, or c += A b when `accumulate`. b is any cols() x N expression (a block, a
-  // transpose); c is rows() x N and may be a block with any outer stride. B is packed in
+  // transpose); c is rows() x N and may be a block with any outer stride. B is taken in
   // chunks of columns small enough to stay in the L2 cache while every panel of A runs over
   // them. Threads split the panels of each chunk.
   template <class Rhs>
@@ -132,13 +133,17 @@ class PackedMatrix {
     const Index N = b.cols();
     const Index chunk_columns = std::max<Index>(
         NR, chunk_bytes / (static_cast<Index>(sizeof(Scalar)) * std::max<Index>(K, 1)) / NR * NR);
-    packed_b_.resize(static_cast<std::size_t>(K * std::min(N, chunk_columns)));
+    // A column-major B with unit inner stride is read in place, anything else is packed.
+    constexpr bool pack_b = !(bool(Eigen::internal::traits<Rhs>::Flags & Eigen::DirectAccessBit) &&
+                              !Rhs::IsRowMajor && Rhs::InnerStrideAtCompileTime == 1);
+    if constexpr (pack_b)
+      packed_b_.resize(static_cast<std::size_t>(K * std::min(N, chunk_columns)));
 
     for (Index chunk = 0; chunk < N; chunk += chunk_columns) {
       const Index chunk_width = std::min(chunk_columns, N - chunk);
 
       // The chunk of B in column blocks of NR (the last one narrower), each k-major.
-      for (Index j0 = 0; j0 < chunk_width; j0 += NR) {
+      for (Index j0 = 0; pack_b && j0 < chunk_width; j0 += NR) {
         const Index width = std::min<Index>(NR, chunk_width - j0);
         Scalar* block = packed_b_.data() + j0 * K;
         for (Index k = 0; k < K; ++k) {
@@ -159,8 +164,16 @@ class PackedMatrix {
         for (Index j0 = 0; j0 < chunk_width; j0 += NR) {
           const Index width = std::min<Index>(NR, chunk_width - j0);
           Scalar* c_block = c.data() + (chunk + j0) * c.outerStride() + first;
-          run_kernel(panel_packets(p), width, data_.data() + first * K, packed_b_.data() + j0 * K,
-                     K, c_block, c.outerStride(), rows, accumulate);
+          const Scalar* a_panel = data_.data() + first * K;
+          if constexpr (pack_b) {
+            run_kernel<true>(panel_packets(p), width, a_panel, packed_b_.data() + j0 * K, 0, K,
+                             c_block, c.outerStride(), rows, accumulate);
+          } else {
+            run_kernel<false>(panel_packets(p), width, a_panel,
+                              b.derived().data() + (chunk + j0) * b.derived().outerStride(),
+                              b.derived().outerStride(), K, c_block, c.outerStride(), rows,
+                              accumulate);
+          }
         }
       }
     }
@@ -184,13 +197,15 @@ class PackedMatrix {
 
   // Calls the kernel instantiated for `packets` (1..row_packets) and `width`
   // (1..block_columns).
+  template <bool PackedB>
   static void run_kernel(Index packets, Index width, const Scalar* panel, const Scalar* b,
-                         Index depth, Scalar* c, Index ldc, Index rows, bool accumulate) {
+                         Index ldb, Index depth, Scalar* c, Index ldc, Index rows,
+                         bool accumulate) {
     const auto for_width = [&]<int R>(std::integral_constant<int, R>) {
       [&]<int... W>(std::integer_sequence<int, W...>) {
-        ((width == W + 1
-              ? packed_kernel<Scalar, R, W + 1>(panel, b, depth, c, ldc, rows, accumulate)
-              : void()),
+        ((width == W + 1 ? packed_kernel<Scalar, R, W + 1, PackedB>(panel, b, ldb, depth, c, ldc,
+                                                                    rows, accumulate)
+                         : void()),
          ...);
       }
       (std::make_integer_sequence<int, Shape::block_columns>{});
