@@ -10,6 +10,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstddef>
+#include <deeprnn/detail/thread_pool.hpp>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -151,14 +152,7 @@ class PackedMatrix {
         }
       }
 
-      [[maybe_unused]] const int threads = Eigen::nbThreads();
-      [[maybe_unused]] const bool parallel =
-          threads > 1 && panel_count() > 1 &&
-          2 * rows_ * K * chunk_width >= parallel_flops * threads;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
-#endif
-      for (Index p = 0; p < panel_count(); ++p) {
+      const auto multiply_panel = [&](Index p) {
         const Index first = p * Shape::panel_rows;
         const Index rows = std::min<Index>(Shape::panel_rows, rows_ - first);
         for (Index j0 = 0; j0 < chunk_width; j0 += NR) {
@@ -175,6 +169,12 @@ class PackedMatrix {
                               accumulate);
           }
         }
+      };
+      const int threads = Eigen::nbThreads();
+      if (threads > 1 && 2 * rows_ * K * chunk_width >= parallel_flops * threads) {
+        ThreadPool::instance().run(panel_count(), threads, multiply_panel);
+      } else {
+        for (Index p = 0; p < panel_count(); ++p) multiply_panel(p);
       }
     }
   }
