@@ -92,9 +92,10 @@ class SimpleRNN {
                             const StateSequence<Scalar>& states, RecurrentParameters<Scalar>& grads,
                             Matrix<Scalar>* dx) const {
     const Vector<Scalar> d_bias = ws.d_gates.rowwise().sum();
-    detail::multiply_packing(ws.packed_large, ws.d_gates, x.transpose(), grads.weight_ih, true);
-    detail::multiply_packing(ws.packed_large, ws.d_gates,
-                             detail::recurrent_inputs(ws, states).transpose(), grads.weight_hh,
+    // Both weight gradients share their left operand, packed once.
+    ws.packed_large.pack(ws.d_gates);
+    ws.packed_large.multiply(x.transpose(), grads.weight_ih, true);
+    ws.packed_large.multiply(detail::recurrent_inputs(ws, states).transpose(), grads.weight_hh,
                              true);
     grads.bias_ih += d_bias;
     grads.bias_hh += d_bias;

@@ -106,9 +106,20 @@ class PackedMatrix {
       const Index count = std::min<Index>(Shape::panel_rows, rows_ - first);
       const Index height = panel_packets(p) * Shape::packet_size;
       Scalar* panel = data_.data() + first * cols_;
-      for (Index k = 0; k < cols_; ++k) {
-        for (Index r = 0; r < count; ++r) panel[k * height + r] = a.coeff(first + r, k);
-        for (Index r = count; r < height; ++r) panel[k * height + r] = Scalar(0);
+      // Read along a's storage order: a row-major a (such as the transpose of a weight
+      // matrix) row by row, a column-major one column by column.
+      if constexpr (Derived::IsRowMajor) {
+        for (Index r = 0; r < count; ++r) {
+          for (Index k = 0; k < cols_; ++k) panel[k * height + r] = a.coeff(first + r, k);
+        }
+        for (Index r = count; r < height; ++r) {
+          for (Index k = 0; k < cols_; ++k) panel[k * height + r] = Scalar(0);
+        }
+      } else {
+        for (Index k = 0; k < cols_; ++k) {
+          for (Index r = 0; r < count; ++r) panel[k * height + r] = a.coeff(first + r, k);
+          for (Index r = count; r < height; ++r) panel[k * height + r] = Scalar(0);
+        }
       }
     }
   }
