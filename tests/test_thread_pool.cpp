@@ -1,6 +1,7 @@
 // The pool that splits large products: every task runs exactly once, whoever runs it.
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdint>
 #include <deeprnn/core.hpp>
 #include <deeprnn/detail/thread_pool.hpp>
@@ -36,6 +37,19 @@ TEST_CASE("thread pool runs many loops in a row", "[thread_pool]") {
     for (int i = 0; i < 10; ++i) expected += loop * 10 + i;
   }
   REQUIRE(total.load() == expected);
+}
+
+TEST_CASE("thread pool shuts down at any point", "[thread_pool]") {
+  // Pools destroyed right after a loop (workers still spinning) and after a pause (workers
+  // asleep): the destructor must wake and join them every time.
+  std::atomic<int> runs{0};
+  const auto task = [&runs](std::int64_t) { runs.fetch_add(1); };
+  for (int pool_index = 0; pool_index < 100; ++pool_index) {
+    ThreadPool pool;
+    pool.run(8, 3, task);
+    if (pool_index % 10 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  REQUIRE(runs.load() == 800);
 }
 
 TEST_CASE("thread pool nested and concurrent calls", "[thread_pool]") {

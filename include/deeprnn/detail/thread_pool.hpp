@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -30,13 +32,17 @@ class ThreadPool {
     return pool;
   }
 
+  ThreadPool() = default;
+
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   ~ThreadPool() {
-    stopping_.store(true);
-    generation_.fetch_add(1);
-    generation_.notify_all();
+    {
+      std::lock_guard<std::mutex> lock(sleep_mutex_);
+      stopping_.store(true);
+    }
+    wake_.notify_all();
     for (std::thread& worker : workers_) worker.join();
   }
 
@@ -63,16 +69,17 @@ class ThreadPool {
     finished_.store(0, std::memory_order_relaxed);
     const std::uint32_t generation = generation_.load(std::memory_order_relaxed) + 1;
     claims_.store(pack_claim(generation, 0), std::memory_order_release);
-    generation_.store(generation, std::memory_order_release);
-    generation_.notify_all();
+    {
+      std::lock_guard<std::mutex> lock(sleep_mutex_);
+      generation_.store(generation, std::memory_order_release);
+    }
+    wake_.notify_all();
 
     work_on(generation);
     while (finished_.load(std::memory_order_acquire) < count) std::this_thread::yield();
   }
 
  private:
-  ThreadPool() = default;
-
   template <class Task>
   static void invoke_task(const void* context, std::int64_t i) {
     (*static_cast<const Task*>(context))(i);
@@ -111,9 +118,9 @@ class ThreadPool {
   }
 
   // Waits for each new generation. The products of a time loop follow each other within
-  // microseconds and waking from a futex takes several, so a worker spins first. The spin
-  // doubles after a wait that it covered and shrinks after one that it did not, so that
-  // loops far apart do not cost the CPU time of a long spin each.
+  // microseconds and waking from a condition variable takes several, so a worker spins first. The
+  // spin doubles after a wait that it covered and shrinks after one that it did not, so that loops
+  // far apart do not cost the CPU time of a long spin each.
   void worker_loop() {
     std::uint32_t seen = generation_.load(std::memory_order_acquire);
     int spin_limit = min_spin;
@@ -124,7 +131,12 @@ class ThreadPool {
         if (!arrived) pause();
       }
       spin_limit = arrived ? std::min(2 * spin_limit, max_spin) : min_spin;
-      generation_.wait(seen, std::memory_order_acquire);
+      if (!arrived) {
+        std::unique_lock<std::mutex> lock(sleep_mutex_);
+        wake_.wait(lock, [&] {
+          return stopping_.load() || generation_.load(std::memory_order_acquire) != seen;
+        });
+      }
       if (stopping_.load()) return;
       seen = generation_.load(std::memory_order_acquire);
       work_on(seen);
@@ -142,6 +154,10 @@ class ThreadPool {
   static constexpr int max_spin = 8192;
 
   std::atomic<bool> busy_{false};
+  // A sleeping worker waits on wake_. generation_ and stopping_ change under sleep_mutex_, so
+  // that no wake-up falls between a worker's check and its wait.
+  std::mutex sleep_mutex_;
+  std::condition_variable wake_;
   std::vector<std::thread> workers_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint32_t> generation_{0};
