@@ -140,27 +140,39 @@ TEMPLATE_TEST_CASE("packed product of a row block", "[packed_gemm]", float, doub
 }
 
 TEST_CASE("packed product is equal on one and two threads", "[packed_gemm]") {
-  // The product is large enough to pass the parallel threshold when OpenMP is enabled. Without
-  // OpenMP both runs take the same path, so the test checks the result only.
+  // Packing (1000 x 300) and the product (2 * 1000 * 300 * 41 flops) are large enough to be
+  // split across threads when OpenMP is enabled. Without OpenMP every run takes the same
+  // path, so the test checks the result only.
   std::mt19937 random(3);
-  const Matrix<double> weight = random_matrix<double>(1000, 300, random);
-  const Matrix<double> b = random_matrix<double>(300, 17, random);
-  deeprnn::detail::PackedMatrix<double> packed;
-  packed.pack(weight);
+  const Index M = 1000;
+  const Index K = 300;
+  const Index N = 41;
+  const Matrix<double> weight = random_matrix<double>(M, K, random);
+  const Matrix<double> b = random_matrix<double>(K, N, random);
 
   const int threads_before = Eigen::nbThreads();
-  Matrix<double> one_thread(1000, 17);
-  Matrix<double> two_threads(1000, 17);
+  deeprnn::detail::PackedMatrix<double> packed_on_one;
+  deeprnn::detail::PackedMatrix<double> packed_on_two;
   Eigen::setNbThreads(1);
-  packed.multiply(b, one_thread, false);
+  packed_on_one.pack(weight);
   Eigen::setNbThreads(2);
-  packed.multiply(b, two_threads, false);
+  packed_on_two.pack(weight);
+
+  Matrix<double> one_thread(M, N);
+  Matrix<double> two_threads(M, N);
+  Matrix<double> two_threads_packed_on_two(M, N);
+  Eigen::setNbThreads(1);
+  packed_on_one.multiply(b, one_thread, false);
+  Eigen::setNbThreads(2);
+  packed_on_one.multiply(b, two_threads, false);
+  packed_on_two.multiply(b, two_threads_packed_on_two, false);
   Eigen::setNbThreads(threads_before);
 
   // Each entry is computed by one thread in the same order either way: equal bit for bit.
   REQUIRE(one_thread == two_threads);
-  for (Index j = 0; j < 17; j += 5) {
-    for (Index i = 0; i < 1000; i += 37) {
+  REQUIRE(one_thread == two_threads_packed_on_two);
+  for (Index j = 0; j < N; j += 5) {
+    for (Index i = 0; i < M; i += 37) {
       const double expected = static_cast<double>(reference_entry(weight, b, i, j));
       REQUIRE(std::abs(one_thread(i, j) - expected) <= 1e-12);
     }

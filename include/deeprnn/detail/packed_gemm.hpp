@@ -101,7 +101,7 @@ class PackedMatrix {
     rows_ = a.rows();
     cols_ = a.cols();
     data_.resize(static_cast<std::size_t>(panel_count() * Shape::panel_rows * cols_));
-    for (Index p = 0; p < panel_count(); ++p) {
+    const auto pack_panel = [&](Index p) {
       const Index first = p * Shape::panel_rows;
       const Index count = std::min<Index>(Shape::panel_rows, rows_ - first);
       const Index height = panel_packets(p) * Shape::packet_size;
@@ -121,6 +121,15 @@ class PackedMatrix {
           for (Index r = count; r < height; ++r) panel[k * height + r] = Scalar(0);
         }
       }
+    };
+
+    // Large operands (d_gates of a long sequence) are packed by several threads, so that the
+    // copy does not become the serial part of a parallel training step.
+    const int threads = Eigen::nbThreads();
+    if (threads > 1 && rows_ * cols_ >= parallel_pack_size * threads) {
+      ThreadPool::instance().run(panel_count(), threads, pack_panel);
+    } else {
+      for (Index p = 0; p < panel_count(); ++p) pack_panel(p);
     }
   }
 
@@ -191,9 +200,13 @@ class PackedMatrix {
   }
 
  private:
-  // Work per thread below which a product stays on one thread: starting and joining a
-  // parallel region costs a few microseconds, about 2^20 flops at this kernel's rate.
-  static constexpr Index parallel_flops = Index(1) << 20;
+  // Work per thread below which a product stays on one thread, about 80 us at this kernel's
+  // rate. Waking a worker costs several microseconds, and when another process holds the
+  // other core a worker competes with the calling thread, so only products that take far
+  // longer than that are split: the recurrent products of B = 32, H = 256 and above.
+  static constexpr Index parallel_flops = Index(1) << 23;
+  // Elements per thread below which packing stays on one thread.
+  static constexpr Index parallel_pack_size = Index(1) << 17;
   // Size of one packed chunk of B: a quarter of a typical 1 MiB L2 cache.
   static constexpr Index chunk_bytes = Index(256) << 10;
 

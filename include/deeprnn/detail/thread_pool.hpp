@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -118,19 +119,20 @@ class ThreadPool {
   }
 
   // Waits for each new generation. The products of a time loop follow each other within
-  // microseconds and waking from a condition variable takes several, so a worker spins first. The
-  // spin doubles after a wait that it covered and shrinks after one that it did not, so that loops
-  // far apart do not cost the CPU time of a long spin each.
+  // microseconds and waking from a condition variable takes several, so a worker spins first.
+  // It spins long after a short wait and briefly after a long one, so that loops far apart
+  // (one per layer and call, say) do not cost the CPU time of a long spin each.
   void worker_loop() {
+    using Clock = std::chrono::steady_clock;
     std::uint32_t seen = generation_.load(std::memory_order_acquire);
     int spin_limit = min_spin;
     while (true) {
+      const Clock::time_point wait_start = Clock::now();
       bool arrived = false;
       for (int spin = 0; spin < spin_limit && !arrived; ++spin) {
         arrived = generation_.load(std::memory_order_relaxed) != seen;
         if (!arrived) pause();
       }
-      spin_limit = arrived ? std::min(2 * spin_limit, max_spin) : min_spin;
       if (!arrived) {
         std::unique_lock<std::mutex> lock(sleep_mutex_);
         wake_.wait(lock, [&] {
@@ -138,6 +140,7 @@ class ThreadPool {
         });
       }
       if (stopping_.load()) return;
+      spin_limit = Clock::now() - wait_start < short_wait ? max_spin : min_spin;
       seen = generation_.load(std::memory_order_acquire);
       work_on(seen);
     }
@@ -152,6 +155,8 @@ class ThreadPool {
   // Spin lengths in pause instructions (an estimate: tens of cycles each on recent x86 cores).
   static constexpr int min_spin = 64;
   static constexpr int max_spin = 8192;
+  // Waits shorter than this are the gaps between the products of one time loop.
+  static constexpr std::chrono::microseconds short_wait{200};
 
   std::atomic<bool> busy_{false};
   // A sleeping worker waits on wake_. generation_ and stopping_ change under sleep_mutex_, so
