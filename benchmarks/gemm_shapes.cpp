@@ -1,8 +1,9 @@
 // The matrix products alone, at the shapes the benchmark stacks use, through Eigen's product
-// and through deeprnn's packed kernel (A packed once, outside the timed loop, as a call of the
-// time loop does): the ceiling that the cells' per-step and whole-sequence products can reach
-// on this machine (1 thread). Times and rates use the CPU time of the benchmark thread (Google
-// Benchmark's default), which other processes on the machine disturb less than the wall time.
+// and through deeprnn's packed kernel. A is packed once outside the timed loop, as a call of
+// the time loop does. The rates are the ceiling that the cells' per-step and whole-sequence
+// products can reach on this machine (1 thread). Times and rates use the CPU time of the benchmark
+// thread (Google Benchmark's default), which other processes on the machine disturb less than the
+// wall time.
 #include <benchmark/benchmark.h>
 
 #include <Eigen/Core>

@@ -1,4 +1,4 @@
-// The pool that splits large products: every task runs exactly once, whoever runs it.
+// The pool that splits large products: every task runs exactly once, on any of its threads.
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>

@@ -202,9 +202,9 @@ class PackedMatrix {
  private:
   // Work per thread below which a product stays on one thread, about 80 us at this kernel's
   // rate. Waking a worker costs several microseconds, and on small workloads the other core's
-  // share of C then has to travel back through the shared cache. Measured on 2 cores: at 2^22
-  // the 10 MFLOP input projections of LSTM (e) were split, and 2 threads ran (e) 10-28%
-  // slower than 1 thread, idle or with the other core busy; at 2^23 they ran as fast.
+  // share of C then has to travel back through the shared cache. Measured on 2 cores, 2^22
+  // split the 10 MFLOP input projections of LSTM (e), so 2 threads ran (e) 10-28% slower than
+  // 1 thread, idle or with the other core busy. At 2^23 they ran as fast.
   static constexpr Index parallel_flops = Index(1) << 23;
   // Elements per thread below which packing stays on one thread.
   static constexpr Index parallel_pack_size = Index(1) << 17;

@@ -22,7 +22,7 @@ namespace deeprnn::detail {
 //
 // The calling thread always works on the loop itself, and tasks are claimed one at a time
 // from a shared counter. A worker that starts late, for example because another process
-// holds its core, takes only the tasks that are left, and the caller waits only for tasks
+// runs on its core, takes only the tasks that are left, and the caller waits only for tasks
 // that a worker has claimed, never for a worker to wake up. So a loaded machine makes a
 // parallel loop no slower than running it on the calling thread.
 class ThreadPool {
